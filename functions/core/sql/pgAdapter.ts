@@ -1,0 +1,142 @@
+import pg from "pg";
+import { DatabaseUnavailableError, ValidationError } from "../errors";
+import { compileNamedSql } from "./namedParams";
+import type { Row, SqlParams, SqlPort, SqlValue } from "./port";
+
+/**
+ * The node-postgres adapter: used by the local runtime, `npm run migrate` and the tests.
+ * Decodes to the port's types (see port.ts): int8 and numeric as numbers, timestamps as
+ * Date, json as objects. The type parsers are set on this pool only, not globally.
+ */
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format
+    return pg.types.getTypeParser(oid, format as any);
+  },
+};
+
+export interface PgSqlPortOptions {
+  connectionString: string;
+  /** Pool size; the executor needs MAX_CONCURRENCY-independent few connections. */
+  max?: number;
+  /** Per-statement timeout on the server, in ms (0: none). */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection before failing, in ms. */
+  connectionTimeoutMs?: number;
+  /** Called with errors of idle pooled connections (server restart, killed backend). */
+  onIdleError?: (error: Error) => void;
+}
+
+/** SQLSTATE classes that mean "the database is not there right now". */
+const UNAVAILABLE_CODES = new Set([
+  "57P01", // admin_shutdown (backend terminated)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now (starting up)
+  "53300", // too_many_connections
+  "08000",
+  "08003",
+  "08006",
+  "08001",
+  "08004",
+]);
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND"]);
+
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  if (code && (UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
+    error.message,
+  );
+}
+
+export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    statement_timeout: options.statementTimeoutMs || undefined,
+    types,
+  });
+  // Without a listener an idle connection's error (server restarted) crashes the process.
+  pool.on("error", (error) => options.onIdleError?.(error));
+
+  const run = async <T extends Row>(
+    client: pg.Pool | pg.PoolClient,
+    sql: string,
+    params?: SqlParams,
+  ) => {
+    const { text, values } = bind(sql, params);
+    try {
+      const result = await client.query(text, values);
+      return result.rows as T[];
+    } catch (error) {
+      throw translate(error);
+    }
+  };
+
+  const port: SqlPort = {
+    query: (sql, params) => run(pool, sql, params),
+    async transaction(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (error) {
+        throw translate(error);
+      }
+      const tx: SqlPort = {
+        query: (sql, params) => run(client, sql, params),
+        transaction: (inner) => inner(tx),
+        close: async () => {},
+      };
+      let broken = false;
+      try {
+        await client.query("BEGIN");
+        const value = await fn(tx);
+        await client.query("COMMIT");
+        return value;
+      } catch (error) {
+        broken = isConnectionError(error) || error instanceof DatabaseUnavailableError;
+        if (!broken) await client.query("ROLLBACK").catch(() => {});
+        throw translate(error);
+      } finally {
+        // A connection that failed mid-transaction is discarded, not returned to the pool.
+        client.release(broken);
+      }
+    },
+    close: () => pool.end(),
+  };
+  return port;
+}
+
+function bind(sql: string, params: SqlParams | undefined): { text: string; values: unknown[] } {
+  const { text, names } = compileNamedSql(sql);
+  const values = names.map((name) => {
+    if (!params || !(name in params) || params[name] === undefined) {
+      throw new ValidationError(`SQL parameter :${name} has no value`);
+    }
+    return toPg(params[name] as SqlValue);
+  });
+  return { text, values };
+}
+
+function toPg(value: SqlValue): unknown {
+  if (value === null || value instanceof Date) return value;
+  if (typeof value === "object") {
+    return value.kind === "json" ? JSON.stringify(value.value) : value.value;
+  }
+  return value;
+}
+
+function translate(error: unknown): unknown {
+  if (error instanceof DatabaseUnavailableError) return error;
+  if (isConnectionError(error)) {
+    return new DatabaseUnavailableError(`database unavailable: ${(error as Error).message}`, error);
+  }
+  return error;
+}

