@@ -1,0 +1,147 @@
+import { z } from "zod";
+import { SettingsError } from "../errors";
+
+/**
+ * Every environment setting of the pipeline, validated once at cold start (or at
+ * `npm start`). The same names mean the same thing in the Lambdas' environment and in the
+ * local runtime. A bad value fails with the setting's name and what was expected.
+ */
+
+const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `${name} must be a whole number` })
+    .int({ error: `${name} must be a whole number` })
+    .min(min, { error: `${name} must be at least ${min}` })
+    .max(max, { error: `${name} must be at most ${max}` })
+    .default(fallback);
+
+const url = (name: string) =>
+  z.url({ error: `${name} must be a URL such as http://127.0.0.1:11434` });
+
+/** A comma-separated list, e.g. `llama3.2,qwen2.5:0.5b`. */
+const list = (name: string) =>
+  z
+    .string()
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    )
+    .refine((items) => items.length > 0, { error: `${name} must list at least one value` });
+
+/** Where the database is: a PostgreSQL URL, or an Aurora cluster through the Data API. */
+export const DatabaseSettingsSchema = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, { error: "DATABASE_URL must start with postgres://" })
+      .optional(),
+    DB_CLUSTER_ARN: z
+      .string()
+      .startsWith("arn:", { error: "DB_CLUSTER_ARN must be an ARN" })
+      .optional(),
+    DB_SECRET_ARN: z
+      .string()
+      .startsWith("arn:", { error: "DB_SECRET_ARN must be an ARN" })
+      .optional(),
+    DB_NAME: z.string().min(1).default("tasks"),
+  })
+  .check((ctx) => {
+    const { DATABASE_URL, DB_CLUSTER_ARN, DB_SECRET_ARN } = ctx.value;
+    if (!DATABASE_URL && !(DB_CLUSTER_ARN && DB_SECRET_ARN)) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: [DB_CLUSTER_ARN ? "DB_SECRET_ARN" : "DATABASE_URL"],
+        message: DB_CLUSTER_ARN
+          ? "DB_SECRET_ARN is required with DB_CLUSTER_ARN"
+          : "DATABASE_URL (or DB_CLUSTER_ARN and DB_SECRET_ARN for the Data API) is required",
+      });
+    }
+  });
+export type DatabaseSettings = z.infer<typeof DatabaseSettingsSchema>;
+
+/** The LLM server and which models tasks may name. */
+export const OllamaSettingsSchema = z
+  .object({
+    OLLAMA_HOST: url("OLLAMA_HOST").default("http://127.0.0.1:11434"),
+    OLLAMA_MODEL: z
+      .string()
+      .min(1, { error: "OLLAMA_MODEL must name a model" })
+      .default("llama3.2"),
+    /** Allowlist; defaults to just OLLAMA_MODEL. */
+    OLLAMA_MODELS: list("OLLAMA_MODELS").optional(),
+    /** One LLM call's timeout; also the executor's reserve, so no claimed task outlives its Lambda. */
+    LLM_TIMEOUT_MS: wholeNumber("LLM_TIMEOUT_MS", 1_000, 840_000, 120_000),
+  })
+  .transform((s) => ({ ...s, OLLAMA_MODELS: s.OLLAMA_MODELS ?? [s.OLLAMA_MODEL] }))
+  .check((ctx) => {
+    if (!ctx.value.OLLAMA_MODELS.includes(ctx.value.OLLAMA_MODEL)) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["OLLAMA_MODELS"],
+        message: `OLLAMA_MODELS must include OLLAMA_MODEL (${ctx.value.OLLAMA_MODEL})`,
+      });
+    }
+  });
+export type OllamaSettings = z.infer<typeof OllamaSettingsSchema>;
+
+export const ExecutorSettingsSchema = z
+  .object({
+    /** Lease length; in-flight tasks heartbeat every third of it. */
+    LEASE_SECONDS: wholeNumber("LEASE_SECONDS", 5, 3600, 60),
+    MAX_CONCURRENCY: wholeNumber("MAX_CONCURRENCY", 1, 256, 4),
+    POLL_INTERVAL_MS: wholeNumber("POLL_INTERVAL_MS", 50, 60_000, 5_000),
+    /** Each invocation's budget: the Lambda timeout in AWS, mimicked by the local runtime. */
+    EXECUTOR_TIMEOUT_MS: wholeNumber("EXECUTOR_TIMEOUT_MS", 5_000, 900_000, 190_000),
+    RETRY_BASE_MS: wholeNumber("RETRY_BASE_MS", 10, 3_600_000, 2_000),
+    RETRY_MAX_MS: wholeNumber("RETRY_MAX_MS", 10, 86_400_000, 300_000),
+    /** Optional: where tasks that end failed are reported. */
+    FAILED_TASKS_QUEUE_URL: url("FAILED_TASKS_QUEUE_URL").optional(),
+  })
+  .check((ctx) => {
+    if (ctx.value.RETRY_MAX_MS < ctx.value.RETRY_BASE_MS) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["RETRY_MAX_MS"],
+        message: "RETRY_MAX_MS must be at least RETRY_BASE_MS",
+      });
+    }
+  });
+export type ExecutorSettings = z.infer<typeof ExecutorSettingsSchema>;
+
+export const ApiSettingsSchema = z.object({
+  /** Origins allowed by CORS; `*` allows any (development only). */
+  CORS_ORIGINS: list("CORS_ORIGINS").default(["http://localhost:5173"]),
+  /** Largest accepted request body; larger is a 413. */
+  MAX_BODY_BYTES: wholeNumber("MAX_BODY_BYTES", 1_024, 6_291_456, 262_144),
+  /** The health check's database timeout. */
+  HEALTH_TIMEOUT_MS: wholeNumber("HEALTH_TIMEOUT_MS", 100, 30_000, 2_000),
+});
+export type ApiSettings = z.infer<typeof ApiSettingsSchema>;
+
+/**
+ * Parses `env` with `schema`. Throws SettingsError whose message lists each bad setting
+ * by name, e.g. `invalid settings: MAX_CONCURRENCY must be at least 1 (got "0")`.
+ */
+export function readSettings<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  // An empty variable means "not set" (`FOO= npm start`), so it takes the default.
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ""),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.map(String).join(".");
+    const got = name && name in cleaned ? ` (got ${JSON.stringify(cleaned[name])})` : "";
+    const message = issue.message.startsWith(name) ? issue.message : `${name}: ${issue.message}`;
+    return `${message}${got}`;
+  });
+  throw new SettingsError(`invalid settings: ${problems.join("; ")}`, problems);
+}

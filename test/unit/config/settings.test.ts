@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import {
+  DatabaseSettingsSchema,
+  ExecutorSettingsSchema,
+  OllamaSettingsSchema,
+  readSettings,
+} from "../../../functions/core/config/settings";
+import { SettingsError } from "../../../functions/core/errors";
+
+describe("readSettings", () => {
+  it("applies defaults when nothing is set", () => {
+    const settings = readSettings(ExecutorSettingsSchema, {});
+    expect(settings).toMatchObject({
+      LEASE_SECONDS: 60,
+      MAX_CONCURRENCY: 4,
+      POLL_INTERVAL_MS: 5000,
+    });
+  });
+
+  it("names the bad setting and the value it got", () => {
+    expect(() => readSettings(ExecutorSettingsSchema, { MAX_CONCURRENCY: "0" })).toThrow(
+      /MAX_CONCURRENCY must be at least 1 \(got "0"\)/,
+    );
+    expect(() => readSettings(ExecutorSettingsSchema, { POLL_INTERVAL_MS: "soon" })).toThrow(
+      /POLL_INTERVAL_MS must be a whole number/,
+    );
+    expect(() => readSettings(OllamaSettingsSchema, { OLLAMA_HOST: "not a url" })).toThrow(
+      SettingsError,
+    );
+  });
+
+  it("checks settings against each other", () => {
+    expect(() =>
+      readSettings(ExecutorSettingsSchema, { RETRY_BASE_MS: "5000", RETRY_MAX_MS: "100" }),
+    ).toThrow(/RETRY_MAX_MS must be at least RETRY_BASE_MS/);
+    expect(() =>
+      readSettings(OllamaSettingsSchema, { OLLAMA_MODEL: "a", OLLAMA_MODELS: "b,c" }),
+    ).toThrow(/OLLAMA_MODELS must include OLLAMA_MODEL/);
+  });
+
+  it("treats an empty variable as unset and parses lists", () => {
+    const settings = readSettings(OllamaSettingsSchema, {
+      OLLAMA_MODEL: "",
+      OLLAMA_MODELS: "llama3.2, qwen2.5:0.5b",
+    });
+    expect(settings.OLLAMA_MODEL).toBe("llama3.2");
+    expect(settings.OLLAMA_MODELS).toEqual(["llama3.2", "qwen2.5:0.5b"]);
+  });
+
+  it("requires a database location", () => {
+    expect(() => readSettings(DatabaseSettingsSchema, {})).toThrow(/DATABASE_URL .* is required/);
+    expect(() => readSettings(DatabaseSettingsSchema, { DB_CLUSTER_ARN: "arn:aws:rds:x" })).toThrow(
+      /DB_SECRET_ARN is required/,
+    );
+  });
+});
