@@ -1,0 +1,38 @@
+import type { MetricUnit } from "./ports";
+
+/**
+ * The pipeline's CloudWatch metrics, shared by the code that emits them (EMF from the
+ * Lambdas) and the CDK dashboard and alarms that read them, so a renamed metric cannot
+ * silently leave an alarm watching nothing.
+ *
+ * Every metric is emitted in METRIC_NAMESPACE with exactly the dimensions
+ * { service, environment }: `service` is "executor" or "api", `environment` the
+ * deployment's environment name (env var PIPELINE_ENV, "local" off AWS).
+ */
+export const METRIC_NAMESPACE = "TaskPipeline";
+export const METRIC_DIMENSIONS = ["service", "environment"] as const;
+
+export const METRICS = {
+  tasksClaimed: { name: "TasksClaimed", unit: "Count" },
+  tasksCompleted: { name: "TasksCompleted", unit: "Count" },
+  tasksRetried: { name: "TasksRetried", unit: "Count" },
+  tasksFailed: { name: "TasksFailed", unit: "Count" },
+  tasksCancelled: { name: "TasksCancelled", unit: "Count" },
+  /** started_at - run_at of each claimed task. */
+  pickupLatency: { name: "PickupLatency", unit: "Milliseconds" },
+  /** How long each finished attempt ran. */
+  runDuration: { name: "RunDuration", unit: "Milliseconds" },
+  queueDepth: { name: "QueueDepth", unit: "Count" },
+  oldestPendingAge: { name: "OldestPendingAge", unit: "Seconds" },
+  promptTokens: { name: "PromptTokens", unit: "Count" },
+  completionTokens: { name: "CompletionTokens", unit: "Count" },
+  /** A failed task whose message could not be sent to the failed-tasks queue. */
+  failedTaskNotifyErrors: { name: "FailedTaskNotifyErrors", unit: "Count" },
+  /** Database calls that failed (the loop backs off and continues). */
+  databaseErrors: { name: "DatabaseErrors", unit: "Count" },
+  executorLoops: { name: "ExecutorLoops", unit: "Count" },
+  /** API requests answered with a 5xx. */
+  apiServerErrors: { name: "ApiServerErrors", unit: "Count" },
+} as const satisfies Record<string, { name: string; unit: MetricUnit }>;
+
+export type MetricKey = keyof typeof METRICS;
