@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import type { LlmClient } from "../llm/types";
 
 /**
  * A task type: how a task's `input` is checked (at create time, so bad input is a 400, not
@@ -25,8 +26,7 @@ export interface TaskRunContext {
   /** Aborted when the task is cancelled, its lease is lost, or the executor shuts down. */
   signal: AbortSignal;
   /** The LLM client (see functions/core/llm). */
-  // biome-ignore lint/suspicious/noExplicitAny: narrowed by the llm module's own type
-  llm: any;
+  llm: LlmClient;
 }
 
 export interface TaskType<

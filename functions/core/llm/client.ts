@@ -1,0 +1,139 @@
+import { type ChatResponse, type Message, Ollama } from "ollama";
+import { SettingsError } from "../errors";
+import { createCallSignal, fetchWithSignal } from "./callSignal";
+import { classifyLlmError } from "./classifyError";
+import type {
+  LlmCallOptions,
+  LlmChatRequest,
+  LlmChatResult,
+  LlmClient,
+  LlmModelInfo,
+} from "./types";
+
+export interface LlmClientOptions {
+  /** Ollama's base URL, e.g. http://127.0.0.1:11434 (OLLAMA_HOST). */
+  host: string;
+  /** Each call's timeout (LLM_TIMEOUT_MS); a call may override it. */
+  timeoutMs: number;
+  /**
+   * Stream answers (default true). Node's fetch gives up on a response whose headers take
+   * more than 300 s; a non-streamed Ollama answer sends its headers only once the whole
+   * text is generated, a streamed one as soon as the first token is, and every chunk
+   * after that keeps the connection alive. Either way the whole answer is returned.
+   */
+  stream?: boolean;
+  /** Monotonic milliseconds, for durationMs. */
+  now?: () => number;
+}
+
+/** An LlmClient over the `ollama` package, with a per-call timeout and cancellation. */
+export function createLlmClient(options: LlmClientOptions): LlmClient {
+  const host = checkHost(options.host);
+  checkTimeout("timeoutMs", options.timeoutMs);
+  const stream = options.stream ?? true;
+  const now = options.now ?? (() => performance.now());
+
+  /**
+   * Runs one call with its own signal. A fresh Ollama instance per call is cheap (it is
+   * a config object) and is the only way to give each call its own fetch, hence its own
+   * signal, without sharing state between concurrent calls.
+   */
+  async function withCall<T>(
+    call: LlmCallOptions & { model?: string },
+    work: (ollama: Ollama) => Promise<T>,
+  ): Promise<T> {
+    const timeoutMs = call.timeoutMs ?? options.timeoutMs;
+    checkTimeout("timeoutMs", timeoutMs);
+    const callSignal = createCallSignal(timeoutMs, call.signal);
+    try {
+      if (callSignal.signal.aborted) throw callSignal.signal.reason;
+      return await work(new Ollama({ host, fetch: fetchWithSignal(callSignal.signal) }));
+    } catch (error) {
+      throw classifyLlmError(error, {
+        host,
+        timeoutMs,
+        model: call.model,
+        abortedBy: callSignal.abortedBy,
+      });
+    } finally {
+      callSignal.dispose();
+    }
+  }
+
+  return {
+    host,
+
+    async chat(request: LlmChatRequest): Promise<LlmChatResult> {
+      const started = now();
+      const final = await withCall(request, async (ollama) => {
+        const body = {
+          model: request.model,
+          messages: request.messages.map((m): Message => ({ role: m.role, content: m.content })),
+          format: request.format,
+          options: request.options,
+        };
+        if (!stream) {
+          const answer = await ollama.chat({ ...body, stream: false });
+          return { answer, content: answer.message?.content ?? "" };
+        }
+        let content = "";
+        let last: ChatResponse | undefined;
+        for await (const chunk of await ollama.chat({ ...body, stream: true })) {
+          content += chunk.message?.content ?? "";
+          last = chunk;
+        }
+        // ollama-js throws when a stream ends without its `done` message, so `last` is it.
+        if (!last) throw new Error("Ollama sent an empty stream");
+        return { answer: last, content };
+      });
+      return {
+        content: final.content,
+        model: final.answer.model || request.model,
+        usage: {
+          // Ollama leaves prompt_eval_count out when the whole prompt came from its cache.
+          promptTokens: final.answer.prompt_eval_count ?? 0,
+          completionTokens: final.answer.eval_count ?? 0,
+        },
+        durationMs: Math.round(now() - started),
+        doneReason: final.answer.done_reason ?? null,
+      };
+    },
+
+    async listModels(call: LlmCallOptions = {}): Promise<LlmModelInfo[]> {
+      const list = await withCall(call, (ollama) => ollama.list());
+      return list.models.map((m) => ({
+        name: m.name,
+        sizeBytes: m.size,
+        modifiedAt: String(m.modified_at),
+      }));
+    },
+
+    async version(call: LlmCallOptions = {}): Promise<string> {
+      const answer = await withCall(call, (ollama) => ollama.version());
+      return answer.version;
+    },
+  };
+}
+
+function checkHost(host: string): string {
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch {
+    throw new SettingsError(
+      `Ollama host must be a URL such as http://127.0.0.1:11434 (got "${host}")`,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new SettingsError(`Ollama host must be an http(s) URL (got "${host}")`);
+  }
+  return host.replace(/\/+$/, "");
+}
+
+function checkTimeout(name: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new SettingsError(
+      `Ollama ${name} must be a whole number of milliseconds above 0 (got ${value})`,
+    );
+  }
+}

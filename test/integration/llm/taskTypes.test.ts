@@ -1,0 +1,198 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { TaskExecutionError } from "../../../functions/core/errors";
+import { createLlmClient, type LlmClient } from "../../../functions/core/llm";
+import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
+import type { TaskRunContext } from "../../../functions/core/taskTypes/types";
+import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
+
+/** Each built-in task type run through the registry, the real client and the test server. */
+
+let server: OllamaTestServer;
+let llm: LlmClient;
+const registry = createTaskTypeRegistry();
+
+beforeAll(async () => {
+  server = await startOllamaServer();
+  llm = createLlmClient({ host: server.url, timeoutMs: 30_000 });
+});
+afterEach(() => server.reset());
+afterAll(() => server.stop());
+
+function context(): TaskRunContext {
+  return { model: "llama3.2", signal: new AbortController().signal, llm };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected the task to fail");
+}
+
+const envelope = {
+  model: "llama3.2",
+  usage: { promptTokens: expect.any(Number), completionTokens: expect.any(Number) },
+  durationMs: expect.any(Number),
+};
+
+describe("generate_content", () => {
+  it("asks for structured JSON and returns title, markdown content and its word count", async () => {
+    // Prepare
+    server.respondWith(() => ({
+      title: "Tide Pools",
+      content: "## What they are\n\n- Small **worlds** left by the sea.\n- Don't touch.",
+    }));
+    const input = {
+      topic: "  tide pools  ",
+      keywords: ["anemone", "low tide"],
+      audience: "children",
+      tone: "playful",
+      wordCount: 300,
+    };
+
+    // Act
+    const result = await registry.run("generate_content", input, context());
+
+    // Assess
+    expect(result).toEqual({
+      title: "Tide Pools",
+      content: "## What they are\n\n- Small **worlds** left by the sea.\n- Don't touch.",
+      wordCount: 11,
+      ...envelope,
+    });
+    expect(result.usage.promptTokens).toBeGreaterThan(0);
+    const [call] = server.calls();
+    expect(call?.format).toMatchObject({
+      type: "object",
+      required: ["title", "content"],
+      properties: { title: { type: "string" }, content: { type: "string" } },
+    });
+    expect(call?.lastUserMessage).toContain("Topic: tide pools");
+    expect(call?.lastUserMessage).toContain("Keywords to use: anemone, low tide");
+    expect(call?.lastUserMessage).toContain("about 300 words");
+    expect(call?.options).toMatchObject({ num_predict: expect.any(Number) });
+  });
+
+  it("fails retryably when the model's JSON lacks a field", async () => {
+    // Prepare
+    server.respondWith(() => ({ title: "Only a title" }));
+
+    // Act
+    const error = await failureOf(registry.run("generate_content", { topic: "x" }, context()));
+
+    // Assess
+    expect(error).toBeInstanceOf(TaskExecutionError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/expected fields: content/);
+  });
+});
+
+describe("summarize", () => {
+  it("returns the trimmed summary and asks for the word limit", async () => {
+    // Prepare
+    server.respondWith(() => "\n  Cats sleep a lot.  \n");
+
+    // Act
+    const result = await registry.run(
+      "summarize",
+      { text: "Cats sleep up to sixteen hours a day.", maxWords: 20 },
+      context(),
+    );
+
+    // Assess
+    expect(result).toEqual({ summary: "Cats sleep a lot.", ...envelope });
+    expect(server.calls()[0]?.lastUserMessage).toContain("in at most 20 words");
+    expect(server.calls()[0]?.lastUserMessage).toContain("Cats sleep up to sixteen hours a day.");
+  });
+
+  it("fails retryably on an empty answer", async () => {
+    // Prepare
+    server.respondWith(() => "   ");
+
+    // Act
+    const error = await failureOf(registry.run("summarize", { text: "Some text." }, context()));
+
+    // Assess
+    expect(error).toMatchObject({ retryable: true, message: "model returned an empty summary" });
+  });
+});
+
+describe("prompt", () => {
+  it("returns the text answer, sending system prompt and options", async () => {
+    // Prepare
+    server.respondWith((call) => `You said: ${call.lastUserMessage}`);
+
+    // Act
+    const result = await registry.run(
+      "prompt",
+      { prompt: "ping", system: "Be brief.", options: { temperature: 0.2 } },
+      context(),
+    );
+
+    // Assess
+    expect(result).toEqual({ response: "You said: ping", ...envelope });
+    expect(server.calls()[0]).toMatchObject({ system: "Be brief.", options: { temperature: 0.2 } });
+  });
+
+  it.each([
+    { format: "json" as const },
+    { format: { type: "object", properties: { colors: { type: "array" } } } },
+  ])("parses the answer when a format is given ($format)", async ({ format }) => {
+    // Prepare
+    server.respondWith(() => '{"colors": ["red", "green"]}');
+
+    // Act
+    const result = await registry.run("prompt", { prompt: "List colors", format }, context());
+
+    // Assess
+    expect(result.response).toEqual({ colors: ["red", "green"] });
+    expect(server.calls()[0]?.format).toEqual(format);
+  });
+
+  it("fails retryably when a formatted answer does not parse", async () => {
+    // Prepare
+    server.respondWith(() => "Sure! Here are some colors: red, green");
+
+    // Act
+    const error = await failureOf(
+      registry.run("prompt", { prompt: "List colors", format: "json" }, context()),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(TaskExecutionError);
+    expect(error).toMatchObject({ retryable: true });
+    expect((error as Error).message).toMatch(/^model output is not valid JSON: "Sure! Here are/);
+  });
+
+  it("passes LLM failures through: an unknown model is final", async () => {
+    // Prepare
+    server.setModels(["other"]);
+
+    // Act
+    const error = await failureOf(registry.run("prompt", { prompt: "hi" }, context()));
+
+    // Assess
+    expect(error).toMatchObject({
+      retryable: false,
+      message: 'model "llama3.2" is not available on the LLM server',
+    });
+  });
+});
+
+describe("registry.run", () => {
+  it("fails for good, without calling the LLM, when stored input no longer fits", async () => {
+    // Act
+    const badInput = await failureOf(registry.run("summarize", { txt: "typo" }, context()));
+    const unknownType = await failureOf(registry.run("translate", { text: "x" }, context()));
+
+    // Assess
+    expect(badInput).toBeInstanceOf(TaskExecutionError);
+    expect(badInput).toMatchObject({ retryable: false });
+    expect((badInput as Error).message).toContain("input.text: text is required");
+    expect(unknownType).toMatchObject({ retryable: false });
+    expect((unknownType as Error).message).toContain('unknown task type "translate"');
+    expect(server.stats.totalCalls).toBe(0);
+  });
+});
