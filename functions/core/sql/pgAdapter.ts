@@ -11,10 +11,19 @@ import type { Row, SqlParams, SqlPort, SqlValue } from "./port";
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const INT8_ARRAY_OID = 1016;
+const NUMERIC_ARRAY_OID = 1231;
 
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    if (oid === INT8_ARRAY_OID || oid === NUMERIC_ARRAY_OID) {
+      // pg parses these arrays to strings; the Data API adapter returns numbers.
+      const parseArray = pg.types.getTypeParser(oid, "text") as (value: string) => unknown;
+      const toNumbers = (value: unknown): unknown =>
+        Array.isArray(value) ? value.map(toNumbers) : value === null ? null : Number(value);
+      return (value: string) => toNumbers(parseArray(value));
+    }
     // biome-ignore lint/suspicious/noExplicitAny: pg's overloads do not accept a union format
     return pg.types.getTypeParser(oid, format as any);
   },

@@ -1,0 +1,182 @@
+import {
+  BeginTransactionCommand,
+  CommitTransactionCommand,
+  ExecuteStatementCommand,
+  type RDSDataClient,
+  RollbackTransactionCommand,
+} from "@aws-sdk/client-rds-data";
+import { DatabaseUnavailableError } from "../errors";
+import { type Logger, silentLogger } from "../telemetry/ports";
+import { decodeRecords, encodeParameters } from "./dataApiValues";
+import { compileNamedSql } from "./namedParams";
+import type { Row, SqlParams, SqlPort } from "./port";
+
+/**
+ * The RDS Data API adapter, used in AWS: each statement is one `ExecuteStatement` call with
+ * typed parameters (see dataApiValues.ts), rows decoded from `records` + column metadata.
+ * `formatRecordsAs: JSON` is not used: AWS documents it for SELECT only, and the claim is an
+ * `UPDATE … RETURNING`.
+ *
+ * Errors:
+ * - `DatabaseResumingException` (Aurora Serverless v2 waking from 0 ACU, ~15 s) is a 400 the
+ *   SDK does not retry. Every call retries it with exponential backoff and jitter until
+ *   `resume.maxWaitMs` (30 s) has passed, then fails with DatabaseUnavailableError.
+ *   Retrying is safe: a resuming database ran nothing.
+ * - Server faults (500/503/504) and throttling the SDK already retries; a retry loop here
+ *   would multiply its attempts. They, and every other AWS error, surface as they are, by
+ *   name. A SQL error's SQLSTATE (`...; SQLState: 23505` in the message) is copied to the
+ *   error's `code`, where node-postgres puts it, so callers can test it the same way.
+ * - A call can fail on the client (timeout, dropped connection) after the statement
+ *   committed. For the task store that is safe by design: a claim that "failed" this way
+ *   leaves rows `in_progress` under a lease nobody heartbeats, and the lease expiry hands
+ *   them back (attempts permitting); every executor write is fenced by its lease, so a
+ *   repeated complete/fail/heartbeat changes nothing.
+ *
+ * Transactions map to BeginTransaction / CommitTransaction / RollbackTransaction; statements
+ * inside carry the transaction id. Calls without one autocommit.
+ */
+
+export interface ResumeOptions {
+  /** How long to keep retrying a resuming database, in ms. */
+  maxWaitMs?: number;
+  /** First retry delay, in ms; doubles every attempt. */
+  baseDelayMs?: number;
+  /** Largest single delay, in ms. */
+  maxDelayMs?: number;
+}
+
+export interface DataApiSqlPortOptions {
+  /** The SDK client, created once per container by the caller. */
+  client: RDSDataClient;
+  /** The Aurora cluster's ARN. */
+  resourceArn: string;
+  /** The Secrets Manager secret holding the database credentials. */
+  secretArn: string;
+  database: string;
+  resume?: ResumeOptions;
+  /** Injected by tests to observe backoff without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  /** A number in [0, 1) for jitter. */
+  random?: () => number;
+  logger?: Logger;
+}
+
+const DEFAULT_RESUME: Required<ResumeOptions> = {
+  // Resuming from 0 ACU takes about 15 s; twice that leaves room for a slow one.
+  maxWaitMs: 30_000,
+  baseDelayMs: 500,
+  maxDelayMs: 5_000,
+};
+
+const RESUMING = "DatabaseResumingException";
+
+export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
+  const { client, resourceArn, secretArn, database } = options;
+  const resume = { ...DEFAULT_RESUME, ...options.resume };
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const logger = options.logger ?? silentLogger;
+  let closed = false;
+
+  /** Sends one command, retrying only while the database resumes. */
+  async function send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    if (closed) throw new Error("the Data API SQL port is closed");
+    const started = now();
+    let slept = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call();
+      } catch (error) {
+        if ((error as Error | undefined)?.name !== RESUMING) throw withSqlState(error);
+        // Slept time counts as well as clock time, so an injected sleep ends the loop too.
+        const waited = Math.max(now() - started, slept);
+        const remaining = resume.maxWaitMs - waited;
+        if (remaining <= 0) {
+          throw new DatabaseUnavailableError(
+            `database still resuming after ${Math.round(waited / 1000)} s (${attempt + 1} attempts of ${operation})`,
+            error,
+          );
+        }
+        // "Equal jitter": half the exponential step fixed, half random, so delays grow
+        // while concurrent callers (executor + API) spread out.
+        const step = Math.min(resume.maxDelayMs, resume.baseDelayMs * 2 ** attempt);
+        const delay = Math.min(remaining, Math.round(step / 2 + (random() * step) / 2));
+        logger.warn("database resuming, retrying", { operation, attempt: attempt + 1, delay });
+        await sleep(delay);
+        slept += delay;
+      }
+    }
+  }
+
+  const execute = async <T extends Row>(
+    sql: string,
+    params: SqlParams | undefined,
+    transactionId: string | undefined,
+  ): Promise<T[]> => {
+    const parameters = encodeParameters(compileNamedSql(sql).names, params);
+    const output = await send("ExecuteStatement", () =>
+      client.send(
+        new ExecuteStatementCommand({
+          resourceArn,
+          secretArn,
+          database,
+          sql,
+          parameters,
+          transactionId,
+          includeResultMetadata: true,
+        }),
+      ),
+    );
+    return decodeRecords(output.records, output.columnMetadata) as T[];
+  };
+
+  const port: SqlPort = {
+    query: (sql, params) => execute(sql, params, undefined),
+    async transaction(fn) {
+      const { transactionId } = await send("BeginTransaction", () =>
+        client.send(new BeginTransactionCommand({ resourceArn, secretArn, database })),
+      );
+      if (!transactionId) throw new Error("BeginTransaction returned no transaction id");
+      const tx: SqlPort = {
+        query: (sql, params) => execute(sql, params, transactionId),
+        transaction: (inner) => inner(tx),
+        close: async () => {},
+      };
+      let value: Awaited<ReturnType<typeof fn>>;
+      try {
+        value = await fn(tx);
+      } catch (error) {
+        await send("RollbackTransaction", () =>
+          client.send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId })),
+        ).catch((rollbackError: unknown) => {
+          // The Data API drops a transaction idle for 3 minutes; the original error matters.
+          logger.warn("rollback failed", {
+            transactionId,
+            error: (rollbackError as Error)?.name ?? String(rollbackError),
+          });
+        });
+        throw error;
+      }
+      await send("CommitTransaction", () =>
+        client.send(new CommitTransactionCommand({ resourceArn, secretArn, transactionId })),
+      );
+      return value;
+    },
+    async close() {
+      // The client belongs to whoever created it (one per container); only this port ends.
+      closed = true;
+    },
+  };
+  return port;
+}
+
+/** Copies `SQLState: XXXXX` from a Data API SQL error's message to `code`, like node-postgres. */
+function withSqlState(error: unknown): unknown {
+  if (error instanceof Error && !("code" in error)) {
+    const state = /SQLState: ([0-9A-Z]{5})/.exec(error.message)?.[1];
+    if (state) Object.assign(error, { code: state });
+  }
+  return error;
+}
