@@ -19,7 +19,10 @@ const types = {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
     if (oid === INT8_ARRAY_OID || oid === NUMERIC_ARRAY_OID) {
       // pg parses these arrays to strings; the Data API adapter returns numbers.
-      const parseArray = pg.types.getTypeParser(oid, "text") as (value: string) => unknown;
+      const parseArray = pg.types.getTypeParser(
+        oid as Parameters<typeof pg.types.getTypeParser>[0],
+        "text",
+      ) as (value: string) => unknown;
       const toNumbers = (value: unknown): unknown =>
         Array.isArray(value) ? value.map(toNumbers) : value === null ? null : Number(value);
       return (value: string) => toNumbers(parseArray(value));

@@ -104,7 +104,10 @@ export interface SyncRequest {
 }
 
 export interface SyncResult {
-  /** Outcomes that were written (the fence held), as the rows now are. */
+  /**
+   * Outcomes that were written (the fence held), as the rows now are, except `input` and
+   * `result` come back null (the executor holds both; see `recovered`).
+   */
   settled: Task[];
   /** Leases that were extended; a heartbeat id missing here was lost (reclaimed or cancelled). */
   leases: LeaseState[];
@@ -112,7 +115,9 @@ export interface SyncResult {
   claimed: Task[];
   /**
    * Tasks whose lease expired (their worker died) that this call recovered: back to
-   * pending when attempts remain, else failed with a reason (as the rows now are).
+   * pending when attempts remain, else failed with a reason (as the rows now are, except
+   * `input` and `result` come back null: one call may recover 100 tasks, and the Data API
+   * refuses a response over 1 MiB).
    */
   recovered: Task[];
 }
@@ -159,7 +164,10 @@ export interface TaskRepository {
   /** One owner's statistics, or the whole queue's when owner is undefined. */
   stats(owner: string | undefined, windowSeconds: number): Promise<TaskStats>;
 
-  /** Claims up to `limit` due pending tasks (and recovers expired leases). */
+  /**
+   * Claims up to `limit` due pending tasks (fewer when their inputs would pass the store's
+   * byte budget for one response) and recovers expired leases.
+   */
   claim(
     workerId: string,
     limit: number,
@@ -167,7 +175,10 @@ export interface TaskRepository {
   ): Promise<{ claimed: Task[]; recovered: Task[] }>;
   /** Extends the leases this worker still holds; returns them with their cancel flags. */
   heartbeat(workerId: string, ids: readonly string[], leaseSeconds: number): Promise<LeaseState[]>;
-  /** Writes outcomes fenced by this worker's lease; returns the rows that were written. */
+  /**
+   * Writes outcomes fenced by this worker's lease; returns the rows that were written
+   * (without input and result, as in SyncResult.settled).
+   */
   settle(workerId: string, outcomes: readonly TaskOutcome[]): Promise<Task[]>;
   /** All of the above in one statement: the executor's single round trip per loop. */
   sync(request: SyncRequest): Promise<SyncResult>;

@@ -1,0 +1,40 @@
+import { createHash } from "node:crypto";
+import type { NewTask } from "./model";
+
+/**
+ * The fingerprint of a create request, stored with an idempotency key so a replay can be
+ * told apart from a different request reusing the key. Covers every field the caller
+ * chose (not owner or the key itself, which locate the row); sha256 of canonical JSON
+ * (object keys sorted at every depth) so `{a, b}` and `{b, a}` hash the same.
+ */
+export function requestHash(task: NewTask): string {
+  const request = {
+    type: task.type,
+    title: task.title,
+    input: task.input,
+    priority: task.priority,
+    runAt: task.runAt ? task.runAt.toISOString() : null,
+    maxAttempts: task.maxAttempts,
+    model: task.model,
+  };
+  return createHash("sha256").update(canonicalJson(request)).digest("hex");
+}
+
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  // toJSON first (Date and friends), exactly as JSON.stringify would see the value.
+  const plain =
+    typeof (value as { toJSON?: unknown }).toJSON === "function"
+      ? (value as { toJSON: () => unknown }).toJSON()
+      : value;
+  if (plain !== value) return sortKeys(plain);
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, sortKeys(v)]));
+}

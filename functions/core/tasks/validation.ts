@@ -1,0 +1,102 @@
+import { z } from "zod";
+import { ValidationError } from "../errors";
+import type { NewTask } from "./model";
+
+/**
+ * The store's input checks. The API validates requests first; these guard what PostgreSQL
+ * itself would reject (a NUL byte, an int out of range, an oversized index key, a jsonb
+ * escape it cannot store) so bad input always becomes a ValidationError naming the field,
+ * never a raw SQL error.
+ */
+
+/** One failing field, as `ValidationError.details` lists them (`path` is the field name). */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+export function fieldError(path: string, message: string): ValidationError {
+  return new ValidationError(message, [{ path, message }] satisfies FieldProblem[]);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Only canonical UUIDs reach SQL: anything else would be a cast error, not a "not found". */
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
+
+// An odd run of backslashes before `u` is a real escape: `\u0000` (jsonb rejects it) or a
+// lone surrogate `\ud800` (JSON.stringify escapes those; jsonb rejects them too).
+const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
+/**
+ * Why a JSON value cannot be stored in a jsonb column of at most `maxBytes` (measured as
+ * its JSON text in UTF-8), or null when it can.
+ */
+export function jsonProblem(value: unknown, maxBytes: number): string | null {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (error) {
+    return `is not serializable as JSON (${(error as Error).message})`;
+  }
+  if (text === undefined) return "is required and must be a JSON value";
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > maxBytes) return `is ${bytes} bytes as JSON, over the limit of ${maxBytes} bytes`;
+  if (UNSTORABLE_ESCAPE.test(text)) {
+    return "contains a NUL character or an unpaired surrogate, which cannot be stored";
+  }
+  return null;
+}
+
+const noNul = (schema: z.ZodString) =>
+  schema.refine((s) => !s.includes("\u0000"), { error: "must not contain NUL characters" });
+
+const INT4_MAX = 2_147_483_647;
+const INT4_MIN = -2_147_483_648;
+
+// owner and idempotency_key share a btree index entry (limit ~2.7 kB): 255 characters each
+// keeps it under that even at 4 bytes a character.
+const NewTaskSchema = z.object({
+  owner: noNul(z.string().min(1).max(255)),
+  type: noNul(z.string().min(1).max(255)),
+  title: noNul(z.string()).nullable(),
+  input: z.unknown(),
+  priority: z.number().int().min(INT4_MIN).max(INT4_MAX),
+  runAt: z.date().nullable(),
+  maxAttempts: z.number().int().min(1).max(INT4_MAX),
+  model: noNul(z.string().min(1).max(255)),
+  idempotencyKey: noNul(z.string().min(1).max(255)).nullable(),
+});
+
+/** Checks a NewTask; ValidationError listing every field that cannot be stored. */
+export function validateNewTask(task: NewTask, maxInputBytes: number): void {
+  const parsed = NewTaskSchema.safeParse(task);
+  const problems: FieldProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        path: issue.path.map(String).join("."),
+        message: issue.message,
+      }));
+  const input = jsonProblem(task.input, maxInputBytes);
+  if (input !== null) problems.push({ path: "input", message: `input ${input}` });
+  if (problems.length > 0) {
+    const summary = problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+    throw new ValidationError(`invalid task: ${summary}`, problems);
+  }
+}
+
+/** Whole number in [min, max], else a ValidationError naming `field`. */
+export function requireInt(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw fieldError(field, `${field} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Replaces NUL characters (text columns cannot hold them) and caps the length. */
+export function storableText(text: string, maxLength: number): string {
+  const clean = text.replaceAll("\u0000", "\uFFFD");
+  return clean.length <= maxLength ? clean : `${clean.slice(0, maxLength - 1)}…`;
+}
