@@ -1,4 +1,63 @@
-// Placeholder so the CDK app can bundle this entry while the real handler is being built.
-export const handler = async (): Promise<never> => {
-  throw new Error("functions/api/handler.ts is not implemented yet");
-};
+import {
+  ApiSettingsSchema,
+  DatabaseSettingsSchema,
+  OllamaSettingsSchema,
+  readSettings,
+} from "../core/config/settings";
+import { createSqlPort } from "../core/sql/fromSettings";
+import { TaskStore } from "../core/tasks/store";
+import { createTaskTypeRegistry } from "../core/taskTypes/registry";
+import { createEmfMetrics } from "../core/telemetry/emf";
+import { createServiceLogger } from "../core/telemetry/logger";
+import { type ApiDeps, createApiHandler } from "./app";
+
+/**
+ * The api Lambda's entry. Only wiring: the settings, read once per container and failing
+ * with the bad setting's name, and the per-container clients (SQL port, task store, task
+ * types, logger, metrics). Everything else is in app.ts.
+ *
+ * Built on the first request rather than at import, so whoever imports this module may
+ * set process.env first (the local runtime does; so do tests).
+ */
+export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDeps {
+  const api = readSettings(ApiSettingsSchema, env);
+  const database = readSettings(DatabaseSettingsSchema, env);
+  const ollama = readSettings(OllamaSettingsSchema, env);
+  const environment = env.PIPELINE_ENV || "local";
+
+  const logger = createServiceLogger({ service: "api", environment });
+  const sql = createSqlPort(database, {
+    logger,
+    // Used when DATABASE_URL is set (local runtime): a request waits at most 5 s for a
+    // connection and 15 s for a statement, well inside API Gateway's 30 s.
+    pg: { max: 10, connectionTimeoutMs: 5_000, statementTimeoutMs: 15_000 },
+  });
+  return {
+    tasks: new TaskStore(sql),
+    taskTypes: createTaskTypeRegistry(),
+    sql,
+    settings: {
+      api,
+      models: { OLLAMA_MODEL: ollama.OLLAMA_MODEL, OLLAMA_MODELS: ollama.OLLAMA_MODELS },
+    },
+    logger,
+    metrics: createEmfMetrics({ service: "api", environment }),
+  };
+}
+
+let container: ApiDeps | undefined;
+
+export const handler = createApiHandler(() => {
+  container = depsFromEnvironment();
+  return container;
+});
+
+/**
+ * Releases this container's database connections. Lambda never needs it (the container
+ * just freezes); the local runtime calls it on shutdown, before stopping its PostgreSQL.
+ */
+export async function closeApiContainer(): Promise<void> {
+  const closing = container;
+  container = undefined;
+  await closing?.sql.close();
+}

@@ -1,0 +1,26 @@
+import type { ApiSettings } from "../core/config/settings";
+import type { ModelSettings } from "../core/llm";
+import type { SqlPort } from "../core/sql/port";
+import type { TaskRepository } from "../core/tasks/model";
+import type { TaskTypeRegistry } from "../core/taskTypes/registry";
+import type { Logger, Metrics } from "../core/telemetry/ports";
+
+/** The task types as the API uses them: look up, list, check an input. */
+export type TaskTypeCatalog = Pick<TaskTypeRegistry, "get" | "names" | "parseInput">;
+
+/** Everything the api Lambda works with, built once per container (see handler.ts). */
+export interface ApiDeps {
+  tasks: TaskRepository;
+  taskTypes: TaskTypeCatalog;
+  /** Only for the health check's `SELECT 1`; task SQL goes through `tasks`. */
+  sql: SqlPort;
+  settings: {
+    api: ApiSettings;
+    /** The default model and the allowlist a task's `model` is checked against. */
+    models: ModelSettings;
+  };
+  logger: Logger;
+  metrics: Metrics;
+  /** Wall clock (ms since epoch); injected so time-dependent checks can be tested. */
+  now?: () => number;
+}

@@ -1,0 +1,26 @@
+import { jsonResponse } from "../http";
+import type { CallerRoute } from "../router";
+import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
+import { toTaskView } from "../taskView";
+import { taskIdParam } from "./taskIdParam";
+
+/** POST /api/tasks/{id}/retry: a failed or cancelled task runs again from scratch. */
+export const retryTaskRoute: CallerRoute = {
+  method: "POST",
+  path: "/api/tasks/{id}/retry",
+  auth: "jwt",
+  docs: {
+    operationId: "retryTask",
+    summary: "Retry one of your failed or cancelled tasks",
+    description: "failed or cancelled → pending, attempts reset; any other status → 409.",
+    tags: ["tasks"],
+    pathParams: TaskPathParamsSchema,
+    responses: { 200: { description: "The task, pending again.", schema: TaskViewSchema } },
+    errors: [401, 404, 409, 503],
+  },
+
+  async handle({ params, caller }, deps) {
+    const task = await deps.tasks.retry(caller, taskIdParam(params));
+    return jsonResponse(200, toTaskView(task));
+  },
+};

@@ -1,0 +1,209 @@
+import { z } from "zod";
+import { TaskStatusSchema } from "../core/tasks/model";
+
+/**
+ * Every shape the HTTP API reads or writes, as zod schemas: the routes parse with them and
+ * the OpenAPI document (openapi.ts) is generated from them, so the two cannot drift.
+ * Schemas with a `meta({ id })` become named components in the document.
+ */
+
+/** Printable ASCII without spaces: what an opaque token (cursor, idempotency key) is made of. */
+const TOKEN = /^[\x21-\x7e]+$/;
+
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+// ---------------------------------------------------------------- path parameters
+
+/** A task id; anything else names no task (404, like an unknown or foreign id). */
+export const TaskIdSchema = z.guid().describe("The task's id (a UUID).");
+
+export const TaskPathParamsSchema = z.strictObject({ id: TaskIdSchema });
+
+// ---------------------------------------------------------------- request headers
+
+export const IdempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(TOKEN, { error: "must be printable ASCII without spaces (a UUID is a good key)" })
+  .describe(
+    "Makes the create safe to retry: the same key with the same body answers 200 with the " +
+      "task the first request made; the same key with a different body is a 409.",
+  );
+
+// ---------------------------------------------------------------- request bodies
+
+export const TASK_LIMITS = {
+  titleMaxLength: 200,
+  priority: { min: -1000, max: 1000 },
+  maxAttempts: { min: 1, max: 10 },
+  /** How far ahead `runAt` may be: a task scheduled further out is almost surely a mistake. */
+  runAtMaxDaysAhead: 365,
+} as const;
+
+export const CreateTaskBodySchema = z
+  .strictObject({
+    type: z.string().min(1).max(100).describe("The task type, e.g. `summarize`."),
+    input: z
+      .custom<Record<string, unknown>>(isJsonObject, { error: "input must be a JSON object" })
+      .meta({ type: "object", description: "The task type's input (see its schema)." }),
+    title: z
+      .string()
+      .min(1)
+      .max(TASK_LIMITS.titleMaxLength)
+      .nullable()
+      .optional()
+      .describe("A label for people; not used by the task."),
+    priority: z
+      .int()
+      .min(TASK_LIMITS.priority.min)
+      .max(TASK_LIMITS.priority.max)
+      .default(0)
+      .describe("Higher runs first."),
+    runAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe("Not before this time (ISO 8601); default: at once."),
+    maxAttempts: z
+      .int()
+      .min(TASK_LIMITS.maxAttempts.min)
+      .max(TASK_LIMITS.maxAttempts.max)
+      .default(3)
+      .describe("Attempts before the task fails for good."),
+    model: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(
+        "The LLM to use; must be in the deployment's allowlist. Default: its default model.",
+      ),
+  })
+  .describe("A new task. (The OpenAPI document refines `input` per `type`.)");
+export type CreateTaskBody = z.infer<typeof CreateTaskBodySchema>;
+
+// ---------------------------------------------------------------- queries
+
+export const LIST_LIMITS = { default: 50, max: 100 } as const;
+
+export const ListTasksQuerySchema = z.strictObject({
+  status: TaskStatusSchema.optional().describe("Only tasks in this status."),
+  type: z.string().min(1).max(100).regex(TOKEN).optional().describe("Only tasks of this type."),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(LIST_LIMITS.max)
+    .default(LIST_LIMITS.default)
+    .describe("Page size."),
+  cursor: z
+    .string()
+    .min(1)
+    .max(1024)
+    .regex(TOKEN)
+    .optional()
+    .describe("The previous page's `nextCursor`."),
+});
+export type ListTasksQueryInput = z.infer<typeof ListTasksQuerySchema>;
+
+// ---------------------------------------------------------------- answers
+
+const Timestamp = z.iso.datetime();
+
+export const TaskViewSchema = z
+  .object({
+    id: TaskIdSchema,
+    type: z.string(),
+    title: z.string().nullable(),
+    input: z.unknown().describe("The input as accepted at create time."),
+    status: TaskStatusSchema,
+    priority: z.int(),
+    runAt: Timestamp.describe("Not before: when the task is (or was) due."),
+    attempts: z.int().describe("Attempts so far (reset by retry)."),
+    maxAttempts: z.int(),
+    cancelRequested: z.boolean().describe("Cancel was asked while the task ran."),
+    model: z.string(),
+    result: z.unknown().describe("The task type's result, once completed; null before."),
+    error: z.string().nullable().describe("Why the last attempt failed, if it did."),
+    idempotencyKey: z.string().nullable(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    startedAt: Timestamp.nullable().describe("Start of the latest attempt."),
+    completedAt: Timestamp.nullable().describe("When the task reached a final status."),
+  })
+  .meta({ id: "Task" });
+export type TaskView = z.infer<typeof TaskViewSchema>;
+
+export const TaskPageSchema = z
+  .object({
+    items: z.array(TaskViewSchema).describe("Newest first."),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe("Pass as `cursor` for the next page; null on the last."),
+  })
+  .meta({ id: "TaskPage" });
+export type TaskPageView = z.infer<typeof TaskPageSchema>;
+
+/** One failing field (the core's FieldIssue). */
+export const ValidationIssueSchema = z
+  .object({
+    path: z.string().describe("The failing field, e.g. `input.topic` or `priority`."),
+    message: z.string(),
+  })
+  .meta({ id: "ValidationIssue" });
+export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z
+        .string()
+        .describe(
+          "Stable and machine-readable: validation_failed, unauthorized, not_found, " +
+            "method_not_allowed, conflict, idempotency_conflict, payload_too_large, " +
+            "unsupported_media_type, invalid_json, database_unavailable, internal_error.",
+        ),
+      message: z.string(),
+      details: z.unknown().optional().describe("For validation_failed: a list of ValidationIssue."),
+    }),
+    requestId: z.string(),
+  })
+  .meta({ id: "Error" });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+const PercentilesSchema = z
+  .object({
+    p50: z.number(),
+    p95: z.number(),
+    p99: z.number(),
+    max: z.number(),
+    count: z.int(),
+  })
+  .meta({ id: "Percentiles" });
+
+export const MetricsViewSchema = z
+  .object({
+    counts: z.record(TaskStatusSchema, z.int()).describe("The caller's tasks by status."),
+    queueDepth: z.int().describe("The caller's pending tasks that are due now."),
+    oldestPendingAgeSeconds: z.number().nullable(),
+    windowSeconds: z.int(),
+    pickupLatencyMs: PercentilesSchema.nullable().describe("From due to started, in the window."),
+    runDurationMs: PercentilesSchema.nullable().describe(
+      "From started to completed, in the window.",
+    ),
+  })
+  .meta({ id: "Metrics" });
+export type MetricsView = z.infer<typeof MetricsViewSchema>;
+
+export const HealthViewSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    database: z.enum(["ok", "unavailable"]),
+    /** Only on a 503, so clients that read `error` on any non-2xx find it. */
+    error: ErrorBodySchema.shape.error.optional(),
+    requestId: z.string(),
+  })
+  .meta({ id: "Health" });
+export type HealthView = z.infer<typeof HealthViewSchema>;
