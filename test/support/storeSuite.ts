@@ -301,6 +301,29 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
           expect(await rejectionOf(store.get(OWNER, id))).toBeInstanceOf(TaskNotFoundError);
         }
       });
+
+      it("refuses an owner SQL could not compare, naming owner, in every owner-scoped call", async () => {
+        // Prepare
+        const bad = "caller\u0000";
+        const id = randomUUID();
+
+        // Act
+        const rejections = await Promise.all([
+          rejectionOf(store.get(bad, id)),
+          rejectionOf(store.list(bad, { limit: 10 })),
+          rejectionOf(store.cancel(bad, id)),
+          rejectionOf(store.retry(bad, id)),
+          rejectionOf(store.stats(bad, 3600)),
+        ]);
+
+        // Assess
+        for (const error of rejections) {
+          expect(error).toBeInstanceOf(ValidationError);
+          expect((error as ValidationError).details).toEqual([
+            expect.objectContaining({ path: "owner" }),
+          ]);
+        }
+      });
     });
 
     describe("list", () => {

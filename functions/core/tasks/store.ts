@@ -104,6 +104,7 @@ export class TaskStore implements TaskRepository {
   }
 
   async get(owner: string, id: string): Promise<Task> {
+    requireOwner(owner);
     if (!isUuid(id)) throw new TaskNotFoundError(id);
     const task = await getTask(this.sql, owner, id.toLowerCase());
     if (!task) throw new TaskNotFoundError(id);
@@ -111,6 +112,7 @@ export class TaskStore implements TaskRepository {
   }
 
   async list(owner: string, query: ListTasksQuery): Promise<TaskPage> {
+    requireOwner(owner);
     const limit = requireInt("limit", query.limit, 1, 100);
     if (query.status !== undefined && !TASK_STATUSES.includes(query.status)) {
       throw fieldError("status", `status must be one of ${TASK_STATUSES.join(", ")}`);
@@ -142,14 +144,17 @@ export class TaskStore implements TaskRepository {
   }
 
   async cancel(owner: string, id: string): Promise<Task> {
+    requireOwner(owner);
     return this.transition(owner, id, "cancel", ["pending", "in_progress"], cancelTask);
   }
 
   async retry(owner: string, id: string): Promise<Task> {
+    requireOwner(owner);
     return this.transition(owner, id, "retry", ["failed", "cancelled"], retryTask);
   }
 
   async stats(owner: string | undefined, windowSeconds: number): Promise<TaskStats> {
+    if (owner !== undefined) requireOwner(owner);
     requireInt("windowSeconds", windowSeconds, 1, 31 * 24 * 3600);
     return taskStats(this.sql, { owner: owner ?? null, windowSeconds });
   }
@@ -245,4 +250,11 @@ function checkLease(leaseSeconds: number): void {
 /** Well-formed, lower-cased, distinct ids: anything else cannot be a held lease. */
 function heldIds(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+}
+
+/** An owner PostgreSQL could not compare (NUL) or create would never store: a named error, not SQL's. */
+function requireOwner(owner: string): void {
+  if (typeof owner !== "string" || owner === "" || owner.length > 255 || owner.includes("\u0000")) {
+    throw fieldError("owner", "owner must be 1 to 255 characters without NUL");
+  }
 }
