@@ -1,4 +1,174 @@
-// Placeholder so the CDK app can bundle this entry while the real handler is being built.
-export const handler = async (): Promise<never> => {
-  throw new Error("functions/executor/handler.ts is not implemented yet");
-};
+import { SQSClient } from "@aws-sdk/client-sqs";
+import type { Context } from "aws-lambda";
+import {
+  DatabaseSettingsSchema,
+  ExecutorSettingsSchema,
+  OllamaSettingsSchema,
+  readSettings,
+} from "../core/config/settings";
+import { ValidationError } from "../core/errors";
+import {
+  createSqsFailedTaskNotifier,
+  type FailedTaskNotifier,
+  noFailedTaskNotifier,
+} from "../core/executor/failedTasks";
+import { type ExecutorLoopSettings, type ExecutorTuning, runExecutor } from "../core/executor/loop";
+import { ExecutorScheduleEventSchema } from "../core/executor/scheduleEvent";
+import type { ExecutorSummary } from "../core/executor/summary";
+import { createLlmClient, type LlmClient } from "../core/llm";
+import { createSqlPort } from "../core/sql/fromSettings";
+import type { SqlPort } from "../core/sql/port";
+import type { TaskRepository } from "../core/tasks/model";
+import { TaskStore } from "../core/tasks/store";
+import { createTaskTypeRegistry, type TaskTypeRegistry } from "../core/taskTypes/registry";
+import { createEmfMetrics } from "../core/telemetry/emf";
+import { createServiceLogger, type InvocationInfo } from "../core/telemetry/logger";
+import {
+  type Clock,
+  type LogFields,
+  type Logger,
+  type Metrics,
+  systemClock,
+} from "../core/telemetry/ports";
+
+/**
+ * The executor Lambda, run by the EventBridge schedule every minute: schedule event in,
+ * `runExecutor` for the time the invocation has left, summary out. Everything it runs on
+ * is made once per container, on the first invocation (so the local runtime can set the
+ * environment before it), and reused.
+ */
+
+export interface ExecutorHandlerDeps {
+  tasks: TaskRepository;
+  registry: Pick<TaskTypeRegistry, "run">;
+  llm: LlmClient;
+  notifier: FailedTaskNotifier;
+  settings: ExecutorLoopSettings;
+  logger: Logger & {
+    /** A logger tagging the invocation's lines (the Powertools adapter has it). */
+    forInvocation?(invocation: InvocationInfo, keys?: LogFields): Logger;
+  };
+  metrics: Metrics;
+  clock?: Clock;
+  tuning?: Partial<ExecutorTuning>;
+}
+
+export type ExecutorHandler = (event: unknown, context: Context) => Promise<ExecutorSummary>;
+
+/**
+ * The handler around given dependencies (tests, the bench, or `handler` below with the
+ * container's). `deps` may be a function, called on every invocation (it memoizes).
+ */
+export function createExecutorHandler(
+  deps: ExecutorHandlerDeps | (() => ExecutorHandlerDeps),
+): ExecutorHandler {
+  return async (event, context) => {
+    const d = typeof deps === "function" ? deps() : deps;
+    // Unique per invocation: overlapping invocations of one container never share leases.
+    const workerId = `${context.logStreamName}/${context.awsRequestId}`;
+    const logger = d.logger.forInvocation?.(context, { workerId }) ?? d.logger;
+
+    const parsed = ExecutorScheduleEventSchema.safeParse(event);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.map(String).join(".") || "event"}: ${issue.message}`,
+      );
+      logger.error("rejected: not an executor schedule event", { problems, event });
+      // Thrown, so an asynchronous invocation lands in the function's DLQ for a look.
+      throw new ValidationError(
+        `executor event rejected: ${problems.join("; ")}; expected {"kind":"task-pipeline.executor.tick","environment":"..."}`,
+        problems,
+      );
+    }
+
+    try {
+      return await runExecutor(
+        {
+          tasks: d.tasks,
+          registry: d.registry,
+          llm: d.llm,
+          clock: d.clock ?? systemClock,
+          logger,
+          metrics: d.metrics,
+          notifier: d.notifier,
+          settings: d.settings,
+          workerId,
+          tuning: d.tuning,
+        },
+        // Read on every turn: the loop winds down as the Lambda's timeout nears.
+        () => context.getRemainingTimeInMillis(),
+      );
+    } finally {
+      d.metrics.flush();
+    }
+  };
+}
+
+interface Container {
+  deps: ExecutorHandlerDeps;
+  sql: SqlPort;
+  sqs: SQSClient | undefined;
+}
+
+let container: Container | undefined;
+
+/** Reads the settings (once) and makes the per-container clients. */
+function loadContainer(env: Record<string, string | undefined> = process.env): Container {
+  if (container) return container;
+  const environment = env.PIPELINE_ENV || "local";
+  const logger = createServiceLogger({ service: "executor", environment });
+  const metrics = createEmfMetrics({ service: "executor", environment });
+  // A bad setting stops here with its name, on every invocation until it is fixed.
+  const database = readSettings(DatabaseSettingsSchema, env);
+  const ollama = readSettings(OllamaSettingsSchema, env);
+  const executor = readSettings(ExecutorSettingsSchema, env);
+
+  const sql = createSqlPort(database, {
+    logger,
+    // The loop needs two connections at most (a sync and the occasional stats query).
+    pg: {
+      max: 3,
+      onIdleError: (error) => logger.warn("idle database connection failed", { error }),
+    },
+  });
+  const sqs = executor.FAILED_TASKS_QUEUE_URL ? new SQSClient({}) : undefined;
+  const notifier =
+    sqs && executor.FAILED_TASKS_QUEUE_URL
+      ? createSqsFailedTaskNotifier({
+          sqs,
+          queueUrl: executor.FAILED_TASKS_QUEUE_URL,
+          logger,
+          metrics,
+        })
+      : noFailedTaskNotifier;
+
+  container = {
+    sql,
+    sqs,
+    deps: {
+      tasks: new TaskStore(sql),
+      registry: createTaskTypeRegistry(),
+      llm: createLlmClient({ host: ollama.OLLAMA_HOST, timeoutMs: ollama.LLM_TIMEOUT_MS }),
+      notifier,
+      settings: { ...executor, ...ollama },
+      logger,
+      metrics,
+    },
+  };
+  return container;
+}
+
+/** The Lambda entry point (and the local runtime's, which sets process.env first). */
+export const handler: ExecutorHandler = createExecutorHandler(() => loadContainer().deps);
+
+/**
+ * Releases the container's clients (the local runtime on shutdown, tests); the next
+ * invocation makes new ones.
+ */
+export async function closeExecutorContainer(): Promise<void> {
+  const current = container;
+  container = undefined;
+  if (!current) return;
+  current.sqs?.destroy();
+  await current.sql.close();
+}

@@ -1,0 +1,53 @@
+import type { Task, TaskStats } from "../tasks/model";
+import { METRICS, type MetricKey } from "../telemetry/metricNames";
+import type { Metrics } from "../telemetry/ports";
+import type { AttemptEnd } from "./attempt";
+
+/**
+ * The executor's metrics, named once (METRICS in metricNames.ts, which the dashboard and
+ * alarms read too), so the loop speaks in events and not in metric names and units.
+ */
+export class ExecutorMetrics {
+  constructor(private readonly metrics: Metrics) {}
+
+  count(key: MetricKey, value = 1): void {
+    if (value > 0) this.metrics.add(METRICS[key].name, METRICS[key].unit, value);
+  }
+
+  claimed(tasks: readonly Task[]): void {
+    this.count("tasksClaimed", tasks.length);
+    for (const task of tasks) {
+      // started_at - run_at: how long a due task waited for an executor (both DB clock).
+      if (task.startedAt && task.runAt) {
+        const waitedMs = Math.max(0, task.startedAt.getTime() - task.runAt.getTime());
+        this.metrics.add(METRICS.pickupLatency.name, METRICS.pickupLatency.unit, waitedMs);
+      }
+    }
+  }
+
+  attemptFinished(end: AttemptEnd, runMs: number): void {
+    this.metrics.add(METRICS.runDuration.name, METRICS.runDuration.unit, Math.round(runMs));
+    if (end.kind !== "completed") return;
+    // Typed, but produced by a task type at run time: read defensively.
+    const usage = end.result.usage as unknown as Partial<Record<string, unknown>> | undefined;
+    const prompt = usage?.promptTokens;
+    const completion = usage?.completionTokens;
+    if (typeof prompt === "number") this.count("promptTokens", prompt);
+    if (typeof completion === "number") this.count("completionTokens", completion);
+  }
+
+  queue(stats: TaskStats): void {
+    const { queueDepth, oldestPendingAge } = METRICS;
+    this.metrics.add(queueDepth.name, queueDepth.unit, stats.queueDepth);
+    // 0 rather than nothing when the queue is empty, so the age alarm sees a value.
+    this.metrics.add(
+      oldestPendingAge.name,
+      oldestPendingAge.unit,
+      stats.oldestPendingAgeSeconds ?? 0,
+    );
+  }
+
+  flush(): void {
+    this.metrics.flush();
+  }
+}
