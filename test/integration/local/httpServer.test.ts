@@ -1,0 +1,222 @@
+import type { AddressInfo } from "node:net";
+import type { Context } from "aws-lambda";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { silentLogger } from "../../../functions/core/telemetry/ports";
+import type { ApiGatewayEvent } from "../../../functions/local/apiGatewayEvent";
+import { corsConfig } from "../../../functions/local/cors";
+import { type ApiHandler, createApiServer } from "../../../functions/local/httpServer";
+import { createJwtAuthorizer } from "../../../functions/local/jwtAuthorizer";
+import { signLocalToken } from "../../../functions/local/token";
+
+/**
+ * The local API Gateway over real HTTP, with a handler that records what it is given and
+ * answers what each test tells it to: what reaches the handler, and what never does.
+ */
+
+const SECRET = "integration-secret";
+const received: { event: ApiGatewayEvent; context: Context }[] = [];
+let answer: ApiHandler = async () => ({ statusCode: 200, body: "{}" });
+
+const server = createApiServer({
+  handler: (event, context) => {
+    received.push({ event, context });
+    return answer(event, context);
+  },
+  authorizer: createJwtAuthorizer({ secret: SECRET }),
+  cors: corsConfig(["http://app.example"]),
+  logger: silentLogger,
+});
+let baseUrl = "";
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+beforeEach(() => {
+  received.length = 0;
+  answer = async () => ({ statusCode: 200, body: "{}" });
+});
+
+const bearer = async (sub = "alice", expiresIn?: number) =>
+  `Bearer ${await signLocalToken({ sub, secret: SECRET, expiresIn })}`;
+
+describe("the local API Gateway", () => {
+  it("hands an authorized request to the handler as a payload v2 event with the caller's claims", async () => {
+    // Prepare
+    answer = async () => ({
+      statusCode: 201,
+      headers: { "content-type": "application/json", "x-request-id": "r1" },
+      cookies: ["seen=1; Path=/"],
+      body: JSON.stringify({ ok: true }),
+    });
+
+    // Act
+    const response = await fetch(`${baseUrl}/api/tasks?limit=2`, {
+      method: "POST",
+      headers: {
+        authorization: await bearer("alice"),
+        "content-type": "application/json",
+        "idempotency-key": "k-1",
+        cookie: "a=1; b=2",
+      },
+      body: JSON.stringify({ type: "summarize", input: { text: "x" } }),
+    });
+
+    // Assess
+    expect(response.status).toBe(201);
+    expect(await response.json()).toEqual({ ok: true });
+    expect(response.headers.get("set-cookie")).toBe("seen=1; Path=/");
+    expect(response.headers.get("apigw-requestid")).toBeTruthy();
+    expect(received).toHaveLength(1);
+    const { event, context } = received[0] ?? {};
+    expect(event).toMatchObject({
+      version: "2.0",
+      routeKey: "POST /api/tasks",
+      rawPath: "/api/tasks",
+      rawQueryString: "limit=2",
+      queryStringParameters: { limit: "2" },
+      cookies: ["a=1", "b=2"],
+      isBase64Encoded: false,
+      body: JSON.stringify({ type: "summarize", input: { text: "x" } }),
+      requestContext: {
+        http: { method: "POST", path: "/api/tasks", sourceIp: "127.0.0.1" },
+        authorizer: { jwt: { claims: { sub: "alice" }, scopes: null } },
+      },
+    });
+    expect(event?.headers["idempotency-key"]).toBe("k-1");
+    expect(event?.headers.authorization).toMatch(/^Bearer /);
+    expect(context?.getRemainingTimeInMillis()).toBeGreaterThan(0);
+    expect(context?.awsRequestId).toBeTruthy();
+  });
+
+  it.each([
+    ["no token", async () => undefined],
+    [
+      "a token signed with another secret",
+      async () => `Bearer ${await signLocalToken({ sub: "alice", secret: "wrong-secret" })}`,
+    ],
+    ["an expired token", async () => bearer("alice", Math.floor(Date.now() / 1000) - 5)],
+    ["garbage", async () => "Bearer abc.def.ghi"],
+  ])("answers 401 itself for %s, without calling the handler", async (_name, header) => {
+    // Prepare
+    const authorization = await header();
+
+    // Act
+    const response = await fetch(`${baseUrl}/api/tasks`, {
+      headers: authorization ? { authorization } : {},
+    });
+
+    // Assess
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: "Unauthorized" });
+    expect(received).toHaveLength(0);
+  });
+
+  it("lets /api/health through without a token and without an authorizer context", async () => {
+    // Act
+    const response = await fetch(`${baseUrl}/api/health`);
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(received[0]?.event.routeKey).toBe("GET /api/health");
+    expect(received[0]?.event.requestContext).not.toHaveProperty("authorizer");
+  });
+
+  it("answers 404 for unknown routes and methods, token or not", async () => {
+    // Act
+    const unknown = await fetch(`${baseUrl}/api/unknown`, {
+      headers: { authorization: await bearer() },
+    });
+    const wrongMethod = await fetch(`${baseUrl}/api/health`, { method: "DELETE" });
+
+    // Assess
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ message: "Not Found" });
+    expect(wrongMethod.status).toBe(404);
+    expect(received).toHaveLength(0);
+  });
+
+  it("answers CORS preflights itself, for allowed origins only", async () => {
+    // Act
+    const allowed = await fetch(`${baseUrl}/api/tasks`, {
+      method: "OPTIONS",
+      headers: { origin: "http://app.example", "access-control-request-method": "POST" },
+    });
+    const other = await fetch(`${baseUrl}/api/tasks`, {
+      method: "OPTIONS",
+      headers: { origin: "http://evil.example", "access-control-request-method": "POST" },
+    });
+
+    // Assess
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    expect(allowed.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(other.status).toBe(204);
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    expect(received).toHaveLength(0);
+  });
+
+  it("sets the configured CORS headers on answers in place of the handler's, as API Gateway does", async () => {
+    // Prepare
+    answer = async () => ({
+      statusCode: 200,
+      headers: { "access-control-allow-origin": "*", "content-type": "application/json" },
+      body: "{}",
+    });
+
+    // Act
+    const allowed = await fetch(`${baseUrl}/api/health`, {
+      headers: { origin: "http://app.example" },
+    });
+    const other = await fetch(`${baseUrl}/api/health`, {
+      headers: { origin: "http://evil.example" },
+    });
+
+    // Assess
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("http://app.example");
+    expect(allowed.headers.get("vary")).toContain("origin");
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("hides a handler that throws behind a plain 500", async () => {
+    // Prepare
+    answer = async () => {
+      throw new Error("SELECT * FROM secrets failed");
+    };
+
+    // Act
+    const response = await fetch(`${baseUrl}/api/tasks`, {
+      headers: { authorization: await bearer() },
+    });
+
+    // Assess
+    expect(response.status).toBe(500);
+    expect(await response.text()).toBe(JSON.stringify({ message: "Internal Server Error" }));
+  });
+
+  it("passes binary bodies base64-encoded and decodes base64 answers", async () => {
+    // Prepare
+    answer = async (event) => ({
+      statusCode: 200,
+      headers: { "content-type": "application/octet-stream" },
+      body: event.body ?? "",
+      isBase64Encoded: true,
+    });
+    const bytes = Buffer.from([0, 1, 2, 250, 251]);
+
+    // Act
+    const response = await fetch(`${baseUrl}/api/tasks`, {
+      method: "POST",
+      headers: { authorization: await bearer(), "content-type": "application/octet-stream" },
+      body: bytes,
+    });
+
+    // Assess
+    expect(received[0]?.event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+  });
+});
