@@ -1,29 +1,14 @@
+import { API_ROUTES, type RouteDefinition } from "../api/routeTable";
+
 /**
- * The HTTP API's routes as API Gateway holds them (DESIGN.md "HTTP API", and the stack's
- * `API_ROUTES` in lib/api.ts, which this mirrors without importing CDK): which requests
- * reach the api Lambda at all, with which `routeKey` and `pathParameters`, and which need a
- * token. A request matching no route is API Gateway's own 404, never the handler's.
+ * API Gateway's route matching over the shared route table (functions/api/routeTable.ts,
+ * which the stack also builds its routes from): which requests reach the api Lambda at
+ * all, with which `routeKey` and `pathParameters`, and which need a token. A request
+ * matching no route is API Gateway's own 404, never the handler's.
  */
 
-export interface RouteDefinition {
-  method: "GET" | "POST";
-  /** API Gateway's path template: `{name}` matches one non-empty path segment. */
-  path: string;
-  /** Whether the JWT authorizer guards the route. */
-  authorized: boolean;
-}
-
-export const API_ROUTES: readonly RouteDefinition[] = [
-  { method: "GET", path: "/api/health", authorized: false },
-  // "Every route but /api/health requires a token": the document too, as in the stack.
-  { method: "GET", path: "/api/openapi.json", authorized: true },
-  { method: "GET", path: "/api/metrics", authorized: true },
-  { method: "GET", path: "/api/tasks", authorized: true },
-  { method: "POST", path: "/api/tasks", authorized: true },
-  { method: "GET", path: "/api/tasks/{id}", authorized: true },
-  { method: "POST", path: "/api/tasks/{id}/cancel", authorized: true },
-  { method: "POST", path: "/api/tasks/{id}/retry", authorized: true },
-];
+export type { RouteDefinition };
+export { API_ROUTES };
 
 export interface RouteMatch {
   /** `GET /api/tasks/{id}`: the event's `routeKey`. */

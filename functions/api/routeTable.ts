@@ -1,0 +1,26 @@
+/**
+ * The HTTP API's routes as plain data: the one list that the api Lambda's router, the CDK
+ * stack (which creates one API Gateway route per entry, with or without the JWT
+ * authorizer) and the local runtime's gateway emulation all read, so they cannot drift.
+ * Importable from CDK code: no middy, no AWS SDK, no handlers here.
+ */
+export interface RouteDefinition {
+  method: "GET" | "POST";
+  /** API Gateway's (and OpenAPI's) path template: `{name}` is one whole path segment. */
+  path: string;
+  /** Whether the JWT authorizer guards the route (the caller is the token's `sub`). */
+  authorized: boolean;
+}
+
+export const API_ROUTES: readonly RouteDefinition[] = [
+  // Liveness for load balancers and uptime checks: no token, by DESIGN.md.
+  { method: "GET", path: "/api/health", authorized: false },
+  // The API's description, for generating a typed client: it holds no one's data.
+  { method: "GET", path: "/api/openapi.json", authorized: false },
+  { method: "GET", path: "/api/metrics", authorized: true },
+  { method: "GET", path: "/api/tasks", authorized: true },
+  { method: "POST", path: "/api/tasks", authorized: true },
+  { method: "GET", path: "/api/tasks/{id}", authorized: true },
+  { method: "POST", path: "/api/tasks/{id}/cancel", authorized: true },
+  { method: "POST", path: "/api/tasks/{id}/retry", authorized: true },
+];
