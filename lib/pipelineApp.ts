@@ -1,0 +1,31 @@
+import { type App, Validations } from "aws-cdk-lib";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { loadEnvironment } from "./config/loadEnvironment";
+import { TaskPipelineStack } from "./taskPipelineStack";
+
+/**
+ * Builds the selected environment's stack into `app` and registers cdk-nag's AwsSolutions
+ * pack, whose unacknowledged errors fail synthesis. Reads from the app's context:
+ * `env` (from `-c env=NAME`), `environments` (cdk.json) and optionally `migrationsRunId`.
+ * Throws SettingsError naming the bad setting.
+ */
+export function addTaskPipeline(app: App): TaskPipelineStack {
+  const { name, settings } = loadEnvironment(
+    app.node.tryGetContext("environments"),
+    app.node.tryGetContext("env"),
+  );
+  const runId: unknown = app.node.tryGetContext("migrationsRunId");
+  const stack = new TaskPipelineStack(app, `TaskPipeline-${name}`, {
+    environmentName: name,
+    settings,
+    migrationsRunId: runId === undefined ? undefined : String(runId),
+    description: `task-pipeline (${name}): HTTP API, Aurora (Data API), scheduled executor, Ollama`,
+    // Without an account and region the stack is environment-agnostic: synth needs no credentials.
+    env:
+      settings.account && settings.region
+        ? { account: settings.account, region: settings.region }
+        : undefined,
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}

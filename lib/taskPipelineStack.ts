@@ -1,0 +1,146 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from "aws-cdk-lib";
+import type { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Construct } from "constructs";
+import { PipelineApi } from "./api";
+import type { EnvironmentSettings } from "./config/environmentSettings";
+import { Database } from "./database";
+import { Executor } from "./executor";
+import { FailedTasksQueue } from "./failedTasksQueue";
+import { Migrations } from "./migrations";
+import { Monitoring } from "./monitoring";
+import { Network } from "./network";
+import { Ollama } from "./ollama";
+import { projectPath } from "./paths";
+
+export interface TaskPipelineStackProps extends StackProps {
+  readonly environmentName: string;
+  readonly settings: EnvironmentSettings;
+  /** See MigrationsProps.runId. */
+  readonly migrationsRunId?: string;
+}
+
+/**
+ * One deployment of the pipeline (`TaskPipeline-<env>`): it creates the concerns and wires
+ * them, every permission and network path granted here, explicitly, by the construct that
+ * owns the resource.
+ */
+export class TaskPipelineStack extends Stack {
+  readonly network: Network;
+  readonly database: Database;
+  readonly failedTasks: FailedTasksQueue;
+  readonly ollama: Ollama;
+  readonly executor: Executor;
+  readonly api: PipelineApi;
+  readonly migrations: Migrations;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: TaskPipelineStackProps) {
+    super(scope, id, props);
+    const { environmentName, settings } = props;
+    Tags.of(this).add("project", "task-pipeline");
+    Tags.of(this).add("environment", environmentName);
+
+    const removalPolicy =
+      settings.removalPolicy === "retain" ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    // The schema only admits CloudWatch's retention periods, which are RetentionDays' values.
+    const logRetention = settings.logRetentionDays as RetentionDays;
+
+    this.network = new Network(this, "Network", {
+      maxAzs: settings.network.maxAzs,
+      internetEgressForOllama: settings.ollama.mode === "instance",
+      flowLogRetention: logRetention,
+      removalPolicy,
+    });
+
+    this.database = new Database(this, "Database", {
+      vpc: this.network.vpc,
+      subnets: this.network.isolatedSubnets,
+      settings: settings.database,
+      secretsManagerEndpoint:
+        settings.database.secretRotationDays === undefined
+          ? undefined
+          : this.network.endpoint("secretsManager"),
+    });
+
+    if (this.database.rotationSecurityGroup) {
+      this.network.grantEndpointAccess(this.database.rotationSecurityGroup, "secretsManager");
+    }
+
+    this.failedTasks = new FailedTasksQueue(this, "FailedTasks", { removalPolicy });
+
+    this.ollama = new Ollama(this, "Ollama", {
+      settings: settings.ollama,
+      vpc: this.network.vpc,
+      endpointSubnets: this.network.isolatedSubnets,
+      instanceSubnets: this.network.egressSubnets,
+      parallelRequests: settings.executor.maxConcurrency,
+      terminationProtection: removalPolicy === RemovalPolicy.RETAIN,
+    });
+
+    this.migrations = new Migrations(this, "Migrations", {
+      environmentName,
+      databaseEnvironment: this.database.dataApiEnvironment,
+      migrationsDir: projectPath("migrations"),
+      runId: props.migrationsRunId,
+      logRetention,
+      removalPolicy,
+    });
+    this.database.grantDataApiAccess(this.migrations.function);
+    // The writer instance must be up before the first statement.
+    this.migrations.resource.node.addDependency(this.database.cluster);
+
+    this.executor = new Executor(this, "Executor", {
+      environmentName,
+      settings,
+      vpc: this.network.vpc,
+      subnets: this.network.isolatedSubnets,
+      databaseEnvironment: this.database.dataApiEnvironment,
+      ollamaHost: this.ollama.host,
+      failedTasksQueueUrl: this.failedTasks.queueUrl,
+      logRetention,
+      removalPolicy,
+    });
+    this.database.grantDataApiAccess(this.executor.function);
+    this.failedTasks.grantSendMessages(this.executor.function);
+    this.network.grantEndpointAccess(this.executor, "rdsData", "secretsManager", "sqs");
+    this.ollama.grantConnect(this.executor);
+    if (this.ollama.instance) {
+      this.network.grantEndpointAccess(this.ollama.instance, "ssm", "ssmMessages", "ec2Messages");
+    }
+    // No tick before the tables exist.
+    this.executor.schedule.node.addDependency(this.migrations.resource);
+
+    this.api = new PipelineApi(this, "Api", {
+      environmentName,
+      settings,
+      databaseEnvironment: this.database.dataApiEnvironment,
+      logRetention,
+      removalPolicy,
+    });
+    this.database.grantDataApiAccess(this.api.function);
+    // No request before the tables exist.
+    this.api.stage.node.addDependency(this.migrations.resource);
+
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      environmentName,
+      settings: settings.alarms,
+      executorFunction: this.executor.function,
+      apiFunction: this.api.function,
+      httpApi: this.api.httpApi,
+      cluster: this.database.cluster,
+      scheduleDeadLetterQueue: this.executor.scheduleDeadLetterQueue,
+      failedTasksQueue: this.failedTasks.queue,
+      removalPolicy,
+    });
+
+    new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "The HTTP API's base URL" });
+    if (this.api.userPool && this.api.userPoolClient) {
+      new CfnOutput(this, "UserPoolId", { value: this.api.userPool.userPoolId });
+      new CfnOutput(this, "UserPoolClientId", { value: this.api.userPoolClient.userPoolClientId });
+    }
+    new CfnOutput(this, "DashboardName", { value: this.monitoring.dashboardName });
+    new CfnOutput(this, "FailedTasksQueueUrl", { value: this.failedTasks.queueUrl });
+    new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, "DatabaseClusterArn", { value: this.database.cluster.clusterArn });
+  }
+}

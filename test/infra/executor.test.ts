@@ -1,0 +1,229 @@
+import { Capture, Match } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { scheduleEvent } from "../../functions/core/executor/scheduleEvent";
+import { executorTimeoutSeconds } from "../../lib/config/environmentSettings";
+import { loadEnvironment } from "../../lib/config/loadEnvironment";
+import { cdkJsonContext, synthesized } from "./support/synth";
+import {
+  ingressRules,
+  lambdaEnvironment,
+  onlyResource,
+  pipelineFunction,
+  property,
+  referencedId,
+  referencedIds,
+  resourcesOfType,
+  subnetsWithRouteOut,
+  subnetTag,
+} from "./support/template";
+
+const settingsOf = (name: string) => loadEnvironment(cdkJsonContext().environments, name).settings;
+
+describe("the executor's schedule", () => {
+  it("runs the executor at rate(1 minute) with the shared tick event and a dead-letter queue", () => {
+    // Prepare
+    const { template } = synthesized("dev");
+    const [executorId] = pipelineFunction(template, "executor");
+    const deadLetterQueue = new Capture();
+
+    // Act
+    const [, rule] = onlyResource(template, "AWS::Events::Rule");
+
+    // Assess
+    template.hasResourceProperties("AWS::Events::Rule", {
+      ScheduleExpression: "rate(1 minute)",
+      State: "ENABLED",
+      Targets: [
+        Match.objectLike({
+          Arn: { "Fn::GetAtt": [executorId, "Arn"] },
+          Input: JSON.stringify(scheduleEvent("dev")),
+          DeadLetterConfig: { Arn: { "Fn::GetAtt": [deadLetterQueue, "Arn"] } },
+        }),
+      ],
+    });
+    expect(rule.Properties?.Targets).toHaveLength(1);
+    expect(Object.keys(resourcesOfType(template, "AWS::SQS::Queue"))).toContain(
+      deadLetterQueue.asString(),
+    );
+  });
+
+  it("does not retry a failed invocation and sends it to the same dead-letter queue", () => {
+    // Prepare
+    const { template } = synthesized("dev");
+    const [executorId] = pipelineFunction(template, "executor");
+    const [, rule] = onlyResource(template, "AWS::Events::Rule");
+    const targets = rule.Properties?.Targets as { DeadLetterConfig: { Arn: unknown } }[];
+    const ruleDeadLetterQueue = referencedId(targets[0]?.DeadLetterConfig.Arn);
+
+    // Act
+    const [, invokeConfig] = onlyResource(template, "AWS::Lambda::EventInvokeConfig");
+
+    // Assess
+    expect(invokeConfig.Properties).toMatchObject({
+      FunctionName: { Ref: executorId },
+      MaximumRetryAttempts: 0,
+      DestinationConfig: {
+        OnFailure: { Destination: { "Fn::GetAtt": [ruleDeadLetterQueue, "Arn"] } },
+      },
+    });
+    // The EventBridge service may write to the DLQ (queue policy), the executor role too (destination).
+    template.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: ruleDeadLetterQueue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: "sqs:SendMessage",
+            Principal: { Service: "events.amazonaws.com" },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe("the executor Lambda", () => {
+  it("runs in the isolated subnets: private, with no route out of the VPC", () => {
+    // Prepare
+    const { template } = synthesized("dev");
+    const [, executor] = pipelineFunction(template, "executor");
+
+    // Act
+    const vpcConfig = executor.Properties?.VpcConfig as {
+      SubnetIds: unknown[];
+      SecurityGroupIds: unknown[];
+    };
+    const subnetIds = vpcConfig.SubnetIds.map(referencedId) as string[];
+
+    // Assess
+    expect(subnetIds.length).toBeGreaterThanOrEqual(2);
+    for (const subnet of subnetIds) {
+      expect(subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Isolated");
+      expect(subnetTag(template, subnet, "aws-cdk:subnet-name")).toBe("isolated");
+      expect(subnetsWithRouteOut(template).has(subnet)).toBe(false);
+    }
+    // dev's VPC does have a route out (the Ollama instance's NAT): just not from these subnets.
+    expect(subnetsWithRouteOut(template).size).toBeGreaterThan(0);
+  });
+
+  it("reaches RDS Data API, Secrets Manager and SQS through interface endpoints that admit only it", () => {
+    // Prepare
+    const { template } = synthesized("prod");
+    const [, executor] = pipelineFunction(template, "executor");
+    const executorGroup = referencedId(
+      property<{ SecurityGroupIds: unknown[] }>(executor, "VpcConfig").SecurityGroupIds[0],
+    );
+    const endpoints = Object.values(resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
+
+    for (const service of ["rds-data", "secretsmanager", "sqs"]) {
+      // Act
+      const endpoint = endpoints.find((e) =>
+        JSON.stringify(e.Properties?.ServiceName).includes(`.${service}"`),
+      );
+      const groups = property<unknown[]>(endpoint, "SecurityGroupIds").map(referencedId);
+      const sources = ingressRules(template)
+        .filter((r) => groups.includes(r.groupId))
+        .map((r) => referencedId(r.rule.SourceSecurityGroupId));
+
+      // Assess
+      expect(endpoint?.Properties).toMatchObject({
+        VpcEndpointType: "Interface",
+        PrivateDnsEnabled: true,
+      });
+      expect(sources).toContain(executorGroup);
+      // Secrets Manager also admits the rotation Lambda (prod rotates the secret); nothing else.
+      const others = sources.filter((source) => source !== executorGroup);
+      expect(others.every((source) => source?.startsWith("DatabaseRotationSecurityGroup"))).toBe(
+        true,
+      );
+      expect(others.length).toBe(service === "secretsmanager" ? 1 : 0);
+    }
+  });
+
+  it("has no NAT gateway unless Ollama runs on an instance in the VPC", () => {
+    // Prepare / Act
+    const natCount = (name: "dev" | "staging" | "prod" | "localstack") =>
+      Object.keys(resourcesOfType(synthesized(name).template, "AWS::EC2::NatGateway")).length;
+
+    // Assess
+    expect(natCount("prod")).toBe(0); // privateLink
+    expect(natCount("localstack")).toBe(0); // external
+    expect(natCount("dev")).toBe(1); // instance: installs Ollama and pulls models
+  });
+
+  it("times out after the claim window plus one LLM call plus a margin, and says so in EXECUTOR_TIMEOUT_MS", () => {
+    for (const name of ["dev", "prod"] as const) {
+      // Prepare
+      const settings = settingsOf(name);
+      const { template } = synthesized(name);
+
+      // Act
+      const [, executor] = pipelineFunction(template, "executor");
+      const environment = lambdaEnvironment(executor);
+
+      // Assess
+      const expected = executorTimeoutSeconds(settings);
+      expect(expected).toBe(
+        settings.executor.claimWindowSeconds + settings.ollama.llmTimeoutMs / 1000 + 10,
+      );
+      expect(executor.Properties?.Timeout).toBe(expected);
+      expect(environment.EXECUTOR_TIMEOUT_MS).toBe(String(expected * 1000));
+      expect(executor.Properties?.ReservedConcurrentExecutions).toBe(
+        settings.executor.reservedConcurrency,
+      );
+    }
+  });
+
+  it("gets its tuning from the settings, and the failed-tasks queue and Ollama host from the stack", () => {
+    // Prepare
+    const settings = settingsOf("dev");
+    const { template } = synthesized("dev");
+    const [failedTasksId] = Object.entries(resourcesOfType(template, "AWS::SQS::Queue")).find(
+      ([id]) => id.startsWith("FailedTasks"),
+    ) as [string, unknown];
+    const [instanceId] = onlyResource(template, "AWS::EC2::Instance");
+
+    // Act
+    const [, executor] = pipelineFunction(template, "executor");
+    const environment = lambdaEnvironment(executor);
+
+    // Assess
+    expect(environment).toMatchObject({
+      OLLAMA_MODEL: settings.ollama.defaultModel,
+      OLLAMA_MODELS: settings.ollama.models.join(","),
+      LLM_TIMEOUT_MS: String(settings.ollama.llmTimeoutMs),
+      MAX_CONCURRENCY: String(settings.executor.maxConcurrency),
+      LEASE_SECONDS: String(settings.executor.leaseSeconds),
+      POLL_INTERVAL_MS: String(settings.executor.pollIntervalMs),
+      RETRY_BASE_MS: String(settings.executor.retryBaseMs),
+      RETRY_MAX_MS: String(settings.executor.retryMaxMs),
+      PIPELINE_ENV: "dev",
+      POWERTOOLS_SERVICE_NAME: "executor",
+      NODE_OPTIONS: "--enable-source-maps",
+    });
+    expect(environment.FAILED_TASKS_QUEUE_URL).toEqual({ Ref: failedTasksId });
+    expect(referencedIds(environment.OLLAMA_HOST)).toEqual(new Set([instanceId]));
+  });
+
+  it("is bundled as arm64 Node.js 22 with the log retention of its environment", () => {
+    // Prepare
+    const settings = settingsOf("prod");
+    const { template } = synthesized("prod");
+
+    for (const service of ["api", "executor", "migrate"]) {
+      // Act
+      const [, fn] = pipelineFunction(template, service);
+      const logGroupId = referencedId(
+        property<{ LogGroup: unknown }>(fn, "LoggingConfig").LogGroup,
+      );
+      const logGroup = resourcesOfType(template, "AWS::Logs::LogGroup")[logGroupId as string];
+
+      // Assess
+      expect(fn.Properties).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["arm64"],
+        Handler: "index.handler",
+      });
+      expect(logGroup?.Properties?.RetentionInDays).toBe(settings.logRetentionDays);
+    }
+  });
+});
