@@ -14,7 +14,7 @@ import { AccountRecovery, Mfa, UserPool, type UserPoolClient } from "aws-cdk-lib
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { API_ROUTES } from "../functions/api/routeTable";
+import { API_ROUTES, CORS_RULES } from "../functions/api/routeTable";
 import { ApiSettingsSchema, OllamaSettingsSchema } from "../functions/core/config/settings";
 import type { EnvironmentSettings } from "./config/environmentSettings";
 import { checkRuntimeSettings } from "./lambda/checkRuntimeSettings";
@@ -148,9 +148,10 @@ export class PipelineApi extends Construct {
       createDefaultStage: false,
       corsPreflight: {
         allowOrigins: api.corsOrigins,
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        allowHeaders: ["authorization", "content-type", "idempotency-key"],
-        maxAge: Duration.hours(1),
+        allowMethods: CORS_RULES.allowMethods.map((method) => CorsHttpMethod[method]),
+        allowHeaders: [...CORS_RULES.allowHeaders],
+        exposeHeaders: [...CORS_RULES.exposeHeaders],
+        maxAge: Duration.seconds(CORS_RULES.maxAgeSeconds),
       },
     });
 

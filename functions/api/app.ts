@@ -19,6 +19,7 @@ import { requestContext } from "./middlewares/requestContext";
 import { securityHeaders } from "./middlewares/securityHeaders";
 import { createRouter, type Router } from "./router";
 import { createRoutes } from "./routes";
+import { CORS_RULES } from "./routeTable";
 import { isStorableText } from "./text";
 
 export type { ApiDeps, TaskTypeCatalog } from "./deps";
@@ -55,9 +56,9 @@ function buildHandler(deps: ApiDeps): ApiHandler {
     .use(
       cors({
         origins: deps.settings.api.CORS_ORIGINS,
-        allowMethods: ["GET", "POST", "OPTIONS"],
-        allowHeaders: ["authorization", "content-type", "idempotency-key"],
-        exposeHeaders: ["location", "retry-after", "x-request-id"],
+        allowMethods: [...CORS_RULES.allowMethods],
+        allowHeaders: [...CORS_RULES.allowHeaders],
+        exposeHeaders: [...CORS_RULES.exposeHeaders],
       }),
     )
     .use(securityHeaders())

@@ -24,3 +24,18 @@ export const API_ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/api/tasks/{id}/cancel", authorized: true },
   { method: "POST", path: "/api/tasks/{id}/retry", authorized: true },
 ];
+
+/**
+ * CORS as API Gateway's `corsPreflight` is configured (origins come from settings). In AWS
+ * the gateway answers CORS itself and replaces the Lambda's CORS headers, so what the
+ * browser may send and read is decided here, once, for the stack, the api's own CORS
+ * middleware and the local gateway emulation.
+ */
+export const CORS_RULES = {
+  allowMethods: ["GET", "POST", "OPTIONS"],
+  allowHeaders: ["authorization", "content-type", "idempotency-key"],
+  // Without these a browser could not read the request id, a created task's location or
+  // Retry-After.
+  exposeHeaders: ["x-request-id", "location", "retry-after"],
+  maxAgeSeconds: 3600,
+} as const;

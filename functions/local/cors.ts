@@ -1,3 +1,5 @@
+import { CORS_RULES } from "../api/routeTable";
+
 /**
  * API Gateway's CORS, as an HTTP API with `corsPreflight` does it: it answers preflight
  * `OPTIONS` requests itself (no route, no token, the Lambda never sees them) and, on other
@@ -17,10 +19,10 @@ export interface CorsConfig {
 export function corsConfig(allowOrigins: readonly string[]): CorsConfig {
   return {
     allowOrigins,
-    allowMethods: ["GET", "POST", "OPTIONS"],
-    allowHeaders: ["authorization", "content-type", "idempotency-key"],
-    exposeHeaders: [],
-    maxAgeSeconds: 3600,
+    allowMethods: CORS_RULES.allowMethods,
+    allowHeaders: CORS_RULES.allowHeaders,
+    exposeHeaders: CORS_RULES.exposeHeaders,
+    maxAgeSeconds: CORS_RULES.maxAgeSeconds,
   };
 }
 

@@ -155,6 +155,7 @@ describe("the HTTP API", () => {
       expect(api.Properties?.CorsConfiguration, name).toMatchObject({
         AllowOrigins: corsOrigins,
         AllowHeaders: expect.arrayContaining(["authorization", "content-type", "idempotency-key"]),
+        ExposeHeaders: expect.arrayContaining(["x-request-id", "location", "retry-after"]),
       });
       expect(lambdaEnvironment(pipelineFunction(template, "api")[1]).CORS_ORIGINS).toBe(
         corsOrigins.join(","),
