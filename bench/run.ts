@@ -1,0 +1,183 @@
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { benchApiLatency } from "./apiLatency";
+import { benchLlmUtilization } from "./llmUtilization";
+import { benchPgBoss } from "./pgBoss";
+import { benchPickupLatency } from "./pickupLatency";
+import { benchQueueCeiling } from "./queueCeiling";
+import { benchIdleStatements } from "./statementCount";
+import { parseBenchArgs } from "./support/args";
+import { describeMachine } from "./support/machine";
+import { startBenchPostgres } from "./support/postgres";
+import {
+  type BenchResults,
+  machineLine,
+  pgBossTable,
+  queueTable,
+  resultsJson,
+  summaryTable,
+  verdicts,
+} from "./support/report";
+import { writeResultsFile } from "./support/results";
+
+/**
+ * `npm run bench`: issue 7's figures, side by side, in one run on one embedded PostgreSQL
+ * (durable settings), each benchmark on a fresh database. Wiring only: each benchmark is
+ * its own file. Progress goes to stderr; the table to stdout; the figures to
+ * .bench/results.json (and bench/results/latest.json with --save).
+ *
+ * The sizes below are issue 7's. Everything is bounded: each drain has a time cap, the
+ * timed runs are 60 s, and the whole run takes about 5 minutes on 2 cores (under 10).
+ */
+const FULL = {
+  queueTasks: 10_000,
+  loopCounts: [1, 4, 8],
+  /**
+   * Slots per loop = the most a loop claims and settles at once: 100, and 256, the most
+   * MAX_CONCURRENCY accepts (the counterpart of pg-boss's batchSize 100 and 500).
+   */
+  maxConcurrencies: [100, 256],
+  queueCapMs: 60_000,
+  bossInstanceCounts: [1, 4, 8],
+  bossBatchSizes: [10, 100, 500],
+  bossSubscriptionsPerInstance: [1, 4],
+  /** Slower configurations are measured over what they finish by then. */
+  bossCapMs: 6_000,
+  llmTasks: 200,
+  llmLatencyMs: 2_000,
+  llmCapacity: 8,
+  timedRunMs: 60_000,
+  arrivalsPerSecond: 2,
+  apiRate: 50,
+  apiDurationMs: 10_000,
+  apiWarmupMs: 1_000,
+};
+const QUICK: typeof FULL = {
+  ...FULL,
+  queueTasks: 500,
+  queueCapMs: 20_000,
+  bossCapMs: 2_000,
+  llmTasks: 24,
+  timedRunMs: 10_000,
+  apiDurationMs: 2_000,
+};
+
+const args = parseBenchArgs(process.argv.slice(2));
+const sizes = args.quick ? QUICK : FULL;
+const log = (line: string) => process.stderr.write(`[bench ${elapsed()}] ${line}\n`);
+const startedAt = new Date();
+const elapsed = () => `${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)}s`;
+const loadAverageAtStart = loadavg();
+
+const workDir = join(import.meta.dirname, "../.bench");
+const postgres = await startBenchPostgres(workDir);
+const freshDatabase = (name: string) => postgres.freshDatabase(name);
+let results: BenchResults;
+try {
+  const machine = await describeMachine(postgres.server.url());
+  const partial: Omit<BenchResults, "verdicts" | "finishedAt" | "wallTimeSeconds" | "machine"> = {
+    startedAt: startedAt.toISOString(),
+    mode: args.quick ? "quick" : "full",
+  };
+
+  // CPU-bound drains first, one at a time, so they do not compete with each other.
+  if (args.only.has("queue")) {
+    partial.queueCeiling = await benchQueueCeiling({
+      freshDatabase,
+      tasks: sizes.queueTasks,
+      loopCounts: sizes.loopCounts,
+      maxConcurrencies: sizes.maxConcurrencies,
+      capMs: sizes.queueCapMs,
+      log,
+    });
+  }
+  if (args.only.has("pgboss")) {
+    partial.pgBoss = await benchPgBoss({
+      url: await freshDatabase("bench_pgboss"),
+      jobs: sizes.queueTasks,
+      instanceCounts: sizes.bossInstanceCounts,
+      batchSizes: sizes.bossBatchSizes,
+      subscriptionsPerInstance: sizes.bossSubscriptionsPerInstance,
+      capMs: sizes.bossCapMs,
+      log,
+    });
+  }
+  if (args.only.has("llm")) {
+    partial.llmUtilization = await benchLlmUtilization({
+      freshDatabase,
+      tasks: sizes.llmTasks,
+      latencyMs: sizes.llmLatencyMs,
+      capacity: sizes.llmCapacity,
+      log,
+    });
+  }
+  // The 60-second runs mostly wait on timers: together, on separate databases.
+  const timed: Promise<void>[] = [];
+  if (args.only.has("pickup")) {
+    timed.push(
+      Promise.all(
+        [5_000, 1_000].map((pollIntervalMs) =>
+          benchPickupLatency({
+            freshDatabase,
+            pollIntervalMs,
+            durationMs: sizes.timedRunMs,
+            arrivalsPerSecond: sizes.arrivalsPerSecond,
+            log,
+          }),
+        ),
+      ).then((runs) => {
+        partial.pickupLatency = runs;
+      }),
+    );
+  }
+  if (args.only.has("idle")) {
+    timed.push(
+      benchIdleStatements({
+        freshDatabase,
+        durationMs: sizes.timedRunMs,
+        pollIntervalMs: 5_000,
+        log,
+      }).then((idle) => {
+        partial.idleStatements = idle;
+      }),
+    );
+  }
+  await Promise.all(timed);
+  if (args.only.has("api")) {
+    partial.api = await benchApiLatency({
+      freshDatabase,
+      requestsPerSecond: sizes.apiRate,
+      durationMs: sizes.apiDurationMs,
+      warmupMs: sizes.apiWarmupMs,
+      log,
+    });
+  }
+
+  const finishedAt = new Date();
+  const measured = {
+    ...partial,
+    finishedAt: finishedAt.toISOString(),
+    wallTimeSeconds: Math.round((finishedAt.getTime() - startedAt.getTime()) / 1000),
+    machine: { ...machine, loadAverageAtStart, loadAverageAtEnd: loadavg() },
+  };
+  results = { ...measured, verdicts: verdicts(measured) };
+} finally {
+  await postgres.stop();
+}
+
+const text = resultsJson(results);
+await writeResultsFile(join(workDir, "results.json"), text);
+if (args.save) await writeResultsFile(join(import.meta.dirname, "results/latest.json"), text);
+
+const out = [
+  "",
+  summaryTable(results.verdicts),
+  "",
+  ...(results.queueCeiling ? [queueTable(results.queueCeiling), ""] : []),
+  ...(results.pgBoss ? [pgBossTable(results.pgBoss), ""] : []),
+  machineLine(results.machine),
+  `wall time ${results.wallTimeSeconds} s (${results.mode} run); figures in .bench/results.json${args.save ? " and bench/results/latest.json" : ""}`,
+  ...(args.quick ? ["--quick: small counts and short windows; these figures mean nothing"] : []),
+  "",
+];
+process.stdout.write(out.join("\n"));

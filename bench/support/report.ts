@@ -1,0 +1,198 @@
+import type { ApiLatencyResult } from "../apiLatency";
+import type { LlmUtilizationResult } from "../llmUtilization";
+import type { PgBossResult, PgBossRun } from "../pgBoss";
+import type { PickupLatencyResult } from "../pickupLatency";
+import type { QueueCeilingRun } from "../queueCeiling";
+import type { IdleStatementsResult } from "../statementCount";
+import type { Machine } from "./machine";
+import { formatJson } from "./results";
+import { formatTable } from "./table";
+
+/** Everything one run measured; what `.bench/results.json` holds. */
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  wallTimeSeconds: number;
+  mode: "full" | "quick";
+  machine: Machine & { loadAverageAtStart: number[]; loadAverageAtEnd: number[] };
+  queueCeiling?: QueueCeilingRun[];
+  pgBoss?: PgBossResult;
+  llmUtilization?: LlmUtilizationResult;
+  idleStatements?: IdleStatementsResult;
+  pickupLatency?: PickupLatencyResult[];
+  api?: ApiLatencyResult;
+  verdicts: Verdict[];
+}
+
+/** One line of the summary table. `met` is null for figures reported without a target. */
+export interface Verdict {
+  benchmark: string;
+  figure: string;
+  target: string;
+  met: boolean | null;
+}
+
+/** The targets of issue 7, checked against the figures of this run. */
+export const TARGETS = {
+  llmUtilization: 0.95,
+  statementsPerTask: 1.2,
+  statementsPerIdleMinute: 13,
+} as const;
+
+const int = (value: number) => Math.round(value).toLocaleString("en-US");
+const ms = (value: number) => `${int(value)} ms`;
+
+export function verdicts(results: Omit<BenchResults, "verdicts">): Verdict[] {
+  const lines: Verdict[] = [];
+  const bossBest = results.pgBoss?.bestByInstances ?? {};
+
+  const queueRuns = results.queueCeiling ?? [];
+  for (const loops of [...new Set(queueRuns.map((run) => run.loops))]) {
+    const runs = queueRuns.filter((run) => run.loops === loops);
+    const best = bestOf(runs, (run) => run.tasksPerSecond);
+    const others = runs
+      .filter((run) => run !== best)
+      .map((run) => `${int(run.tasksPerSecond)} at ${run.maxConcurrency}`);
+    const figure = `${int(best.tasksPerSecond)} tasks/s at MAX_CONCURRENCY ${best.maxConcurrency}${others.length ? ` (${others.join(", ")})` : ""}${best.capped ? ` (capped: ${best.completed}/${best.tasks})` : ""}`;
+    const boss = bossBest[loops];
+    const benchmark = `queue ceiling, K=${loops} executor loop${loops === 1 ? "" : "s"}`;
+    if (loops === 4) {
+      lines.push({
+        benchmark,
+        figure,
+        target: boss
+          ? `>= pg-boss best at K=4: ${describeBoss(boss)}`
+          : ">= pg-boss best at K=4 (not run)",
+        met: boss ? best.tasksPerSecond >= boss.jobsPerSecond : null,
+      });
+    } else {
+      lines.push({
+        benchmark,
+        figure,
+        target: boss ? `(pg-boss best at K=${loops}: ${describeBoss(boss)})` : "-",
+        met: null,
+      });
+    }
+  }
+
+  const llm = results.llmUtilization;
+  if (llm) {
+    lines.push({
+      benchmark: `LLM utilization (${llm.tasks} summarize tasks, ${llm.latencyMs / 1000} s answers, room for ${llm.capacity})`,
+      figure: `${llm.tasksPerSecond.toFixed(2)} tasks/s of ${llm.idealTasksPerSecond}/s = ${(llm.utilization * 100).toFixed(1)}%`,
+      target: `>= ${TARGETS.llmUtilization * 100}%`,
+      met: llm.completed === llm.tasks && llm.utilization >= TARGETS.llmUtilization,
+    });
+  }
+
+  const loaded: { label: string; perTask: number }[] = [];
+  // The worst of the K=4 drains: the smaller batches cost more statements per task.
+  const queueK4 = queueRuns.filter((run) => run.loops === 4);
+  if (queueK4.length > 0) {
+    const worst = bestOf(queueK4, (run) => run.statementsPerTask);
+    loaded.push({
+      label: `no-op backlog, K=4, MAX_CONCURRENCY ${worst.maxConcurrency}`,
+      perTask: worst.statementsPerTask,
+    });
+  }
+  if (llm) loaded.push({ label: "LLM backlog, 1 loop", perTask: llm.statementsPerTask });
+  for (const { label, perTask } of loaded) {
+    lines.push({
+      benchmark: `SQL statements per completed task (${label})`,
+      figure: perTask.toFixed(3),
+      target: `<= ${TARGETS.statementsPerTask}`,
+      met: perTask <= TARGETS.statementsPerTask,
+    });
+  }
+
+  const idle = results.idleStatements;
+  if (idle) {
+    lines.push({
+      benchmark: `SQL statements per idle minute, 1 executor (${idle.pollIntervalMs / 1000} s poll)`,
+      figure: `${idle.statements.statements} in ${idle.durationMs / 1000} s`,
+      target: `<= ${TARGETS.statementsPerIdleMinute}`,
+      met: idle.statementsPerMinute <= TARGETS.statementsPerIdleMinute,
+    });
+  }
+
+  for (const pickup of results.pickupLatency ?? []) {
+    const d = pickup.latencyMs;
+    lines.push({
+      benchmark: `pickup latency, ${pickup.pollIntervalMs / 1000} s poll (${pickup.pickedUp} tasks over ${pickup.durationMs / 1000} s)`,
+      figure: d ? `p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, max ${ms(d.max)}` : "none picked up",
+      target: `p95 <= ${ms(pickup.pollIntervalMs)}`,
+      met: d !== null && pickup.pickedUp === pickup.created && d.p95 <= pickup.pollIntervalMs,
+    });
+  }
+
+  const api = results.api;
+  if (api) {
+    const d = api.latencyMs;
+    const failed = api.sent - api.created;
+    lines.push({
+      benchmark: `API POST /api/tasks at ${api.requestsPerSecond} req/s for ${api.durationMs / 1000} s`,
+      figure: d
+        ? `p50 ${d.p50.toFixed(1)} ms, p99 ${d.p99.toFixed(1)} ms${failed ? `, ${failed} not 201` : ""}`
+        : "no answers",
+      target: "(reported; every request 201)",
+      met: failed === 0 ? null : false,
+    });
+  }
+  return lines;
+}
+
+/** The element with the highest `score` (the first of equals). */
+function bestOf<T>(items: readonly T[], score: (item: T) => number): T {
+  return items.reduce((best, item) => (score(item) > score(best) ? item : best));
+}
+
+function describeBoss(run: PgBossRun): string {
+  return `${int(run.jobsPerSecond)} jobs/s (batch ${run.batchSize}, ${run.subscriptions} subscriptions)`;
+}
+
+export function summaryTable(lines: readonly Verdict[]): string {
+  return formatTable(
+    ["benchmark", "figure", "target", "met?"],
+    lines.map((line) => [line.benchmark, line.figure, line.target, metCell(line.met)]),
+  );
+}
+
+export function queueTable(runs: readonly QueueCeilingRun[]): string {
+  return formatTable(
+    ["executor loops K", "MAX_CONCURRENCY", "tasks/s", "completed", "statements/task"],
+    runs.map((run) => [
+      String(run.loops),
+      String(run.maxConcurrency),
+      int(run.tasksPerSecond),
+      `${run.completed}/${run.tasks}${run.capped ? " (capped)" : ""}`,
+      run.statementsPerTask.toFixed(3),
+    ]),
+  );
+}
+
+export function pgBossTable(result: PgBossResult): string {
+  return formatTable(
+    ["pg-boss K", "subscriptions", "batchSize", "jobs/s", "completed"],
+    result.runs.map((run) => [
+      String(run.instances),
+      String(run.subscriptions),
+      String(run.batchSize),
+      int(run.jobsPerSecond),
+      `${run.completed}/${run.jobs}${run.capped ? ` (stopped at ${result.capMs / 1000} s)` : ""}`,
+    ]),
+  );
+}
+
+export function machineLine(machine: BenchResults["machine"]): string {
+  return `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}, PostgreSQL ${machine.postgres} (embedded, durable: fsync and synchronous_commit on); load average at start ${machine.loadAverageAtStart.map((n) => n.toFixed(2)).join(" ")}`;
+}
+
+function metCell(met: boolean | null): string {
+  if (met === null) return "-";
+  return met ? "yes" : "NO";
+}
+
+/** The results as `.bench/results.json` holds them. */
+export function resultsJson(results: BenchResults): string {
+  return formatJson(results);
+}

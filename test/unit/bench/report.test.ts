@@ -1,0 +1,192 @@
+import { describe, expect, it } from "vitest";
+import type { PgBossRun } from "../../../bench/pgBoss";
+import type { QueueCeilingRun } from "../../../bench/queueCeiling";
+import { type BenchResults, resultsJson, verdicts } from "../../../bench/support/report";
+
+const machine: BenchResults["machine"] = {
+  cpuModel: "test cpu",
+  cores: 2,
+  memoryGiB: 4,
+  node: "v20.0.0",
+  postgres: "17.0",
+  platform: "linux x64",
+  loadAverageAtStart: [0, 0, 0],
+  loadAverageAtEnd: [0, 0, 0],
+};
+
+const base = {
+  startedAt: "2026-01-01T00:00:00.000Z",
+  finishedAt: "2026-01-01T00:05:00.000Z",
+  wallTimeSeconds: 300,
+  mode: "full" as const,
+  machine,
+};
+
+const emptyCounts = { statements: 0, queries: 0, transactions: 0, byLabel: {} };
+
+function queueRun(
+  loops: number,
+  tasksPerSecond: number,
+  statementsPerTask = 0.01,
+  maxConcurrency = 100,
+): QueueCeilingRun {
+  return {
+    loops,
+    maxConcurrency,
+    tasks: 10_000,
+    completed: 10_000,
+    elapsedMs: 10_000_000 / tasksPerSecond,
+    tasksPerSecond,
+    capped: false,
+    statements: emptyCounts,
+    statementsPerTask,
+    syncs: 100,
+  };
+}
+
+function bossRun(instances: number, jobsPerSecond: number): PgBossRun {
+  return {
+    instances,
+    subscriptions: instances * 4,
+    batchSize: 500,
+    jobs: 10_000,
+    completed: 10_000,
+    elapsedMs: 10_000_000 / jobsPerSecond,
+    jobsPerSecond,
+    capped: false,
+  };
+}
+
+function pgBoss(bestAtK4: number) {
+  const run = bossRun(4, bestAtK4);
+  return {
+    version: "10.4.2",
+    pollingIntervalSeconds: 0.5,
+    capMs: 6000,
+    runs: [run],
+    bestByInstances: { 4: run },
+  };
+}
+
+describe("verdicts", () => {
+  it("holds the queue ceiling at K=4 against pg-boss's best at K=4 only", () => {
+    // Prepare
+    const results = {
+      ...base,
+      queueCeiling: [queueRun(1, 100), queueRun(4, 5_000)],
+      pgBoss: pgBoss(4_000),
+    };
+
+    // Act
+    const lines = verdicts(results);
+
+    // Assess
+    const k1 = lines.find((line) => line.benchmark.includes("K=1"));
+    const k4 = lines.find((line) => line.benchmark.includes("K=4 executor loops"));
+    expect(k1?.met).toBeNull();
+    expect(k4).toMatchObject({ figure: "5,000 tasks/s at MAX_CONCURRENCY 100", met: true });
+    expect(k4?.target).toContain("4,000 jobs/s (batch 500, 16 subscriptions)");
+  });
+
+  it("compares the best MAX_CONCURRENCY at K=4, and counts statements of the worst", () => {
+    // Prepare
+    const results = {
+      ...base,
+      queueCeiling: [queueRun(4, 3_000, 0.011, 100), queueRun(4, 9_000, 0.005, 256)],
+      pgBoss: pgBoss(7_000),
+    };
+
+    // Act
+    const lines = verdicts(results);
+
+    // Assess
+    expect(lines.find((line) => line.benchmark.includes("K=4 executor loops"))).toMatchObject({
+      figure: "9,000 tasks/s at MAX_CONCURRENCY 256 (3,000 at 100)",
+      met: true,
+    });
+    expect(
+      lines.find((line) => line.benchmark.includes("statements per completed task")),
+    ).toMatchObject({ figure: "0.011", met: true });
+  });
+
+  it("says NO when pg-boss was faster, and when statements per task exceed 1.2", () => {
+    // Prepare
+    const results = {
+      ...base,
+      queueCeiling: [queueRun(4, 3_000, 1.25)],
+      pgBoss: pgBoss(4_000),
+    };
+
+    // Act
+    const lines = verdicts(results);
+
+    // Assess
+    expect(lines.find((line) => line.benchmark.includes("K=4 executor loops"))?.met).toBe(false);
+    expect(
+      lines.find((line) => line.benchmark.includes("statements per completed task")),
+    ).toMatchObject({
+      figure: "1.250",
+      met: false,
+    });
+  });
+
+  it("fails a pickup run whose p95 exceeds the poll interval or that left tasks behind", () => {
+    // Prepare
+    const latency = { count: 100, min: 1, p50: 500, p95: 990, p99: 1_000, max: 1_010, mean: 500 };
+    const results = {
+      ...base,
+      pickupLatency: [
+        {
+          pollIntervalMs: 1_000,
+          durationMs: 60_000,
+          arrivalsPerSecond: 2,
+          created: 100,
+          pickedUp: 100,
+          latencyMs: latency,
+        },
+        {
+          pollIntervalMs: 1_000,
+          durationMs: 60_000,
+          arrivalsPerSecond: 2,
+          created: 101,
+          pickedUp: 100,
+          latencyMs: latency,
+        },
+        {
+          pollIntervalMs: 1_000,
+          durationMs: 60_000,
+          arrivalsPerSecond: 2,
+          created: 100,
+          pickedUp: 100,
+          latencyMs: { ...latency, p95: 1_001 },
+        },
+      ],
+    };
+
+    // Act
+    const lines = verdicts(results);
+
+    // Assess
+    expect(lines.map((line) => line.met)).toEqual([true, false, false]);
+    expect(lines[0]?.figure).toBe("p50 500 ms, p95 990 ms, max 1,010 ms");
+  });
+});
+
+describe("resultsJson", () => {
+  it("cuts fractions to 3 decimals and keeps whole numbers", () => {
+    // Prepare
+    const results = {
+      ...base,
+      wallTimeSeconds: 301,
+      verdicts: [],
+      machine: { ...machine, memoryGiB: 23.456789 },
+    };
+
+    // Act
+    const parsed = JSON.parse(resultsJson(results));
+
+    // Assess
+    expect(parsed.machine.memoryGiB).toBe(23.457);
+    expect(parsed.wallTimeSeconds).toBe(301);
+  });
+});
