@@ -36,7 +36,7 @@ const FULL = {
    * Slots per loop = the most a loop claims and settles at once: 100, and 256, the most
    * MAX_CONCURRENCY accepts (the counterpart of pg-boss's batchSize 100 and 500).
    */
-  maxConcurrencies: [100, 256],
+  maxConcurrencies: [256, 1000],
   queueCapMs: 60_000,
   bossInstanceCounts: [1, 4, 8],
   bossBatchSizes: [10, 100, 500],

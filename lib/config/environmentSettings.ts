@@ -147,7 +147,7 @@ const ExecutorSchema = z.strictObject({
   claimWindowSeconds: whole(10, 300),
   /** Invocations overlap by design (timeout > schedule period): this must cover the overlap. */
   reservedConcurrency: whole(1, 1000),
-  maxConcurrency: whole(1, 256),
+  maxConcurrency: whole(1, 1000),
   leaseSeconds: whole(5, 3600).default(60),
   pollIntervalMs: whole(50, 60_000).default(5_000),
   retryBaseMs: whole(10, 3_600_000).default(2_000),

@@ -93,7 +93,7 @@ export const ExecutorSettingsSchema = z
   .object({
     /** Lease length; in-flight tasks heartbeat every third of it. */
     LEASE_SECONDS: wholeNumber("LEASE_SECONDS", 5, 3600, 60),
-    MAX_CONCURRENCY: wholeNumber("MAX_CONCURRENCY", 1, 256, 4),
+    MAX_CONCURRENCY: wholeNumber("MAX_CONCURRENCY", 1, 1000, 4),
     POLL_INTERVAL_MS: wholeNumber("POLL_INTERVAL_MS", 50, 60_000, 5_000),
     /** Each invocation's budget: the Lambda timeout in AWS, mimicked by the local runtime. */
     EXECUTOR_TIMEOUT_MS: wholeNumber("EXECUTOR_TIMEOUT_MS", 5_000, 900_000, 190_000),
