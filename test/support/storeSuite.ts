@@ -9,6 +9,7 @@ import {
 import { type SqlPort, uuid } from "../../functions/core/sql/port";
 import { encodeCursor } from "../../functions/core/tasks/cursor";
 import type { NewTask, Task, TaskOutcome } from "../../functions/core/tasks/model";
+import { QUEUE_STATE } from "../../functions/core/tasks/sql/queueState";
 import { TaskStore } from "../../functions/core/tasks/store";
 import { createTestDatabase } from "./database";
 
@@ -1210,6 +1211,57 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
           { owner: fields.owner ?? OWNER, status: fields.status },
         );
       };
+
+      it("reads the whole queue's backlog: due pending tasks and the oldest one's wait", async () => {
+        // Prepare
+        await insertAt({ status: "pending", runAgoMs: 30_000 });
+        await insertAt({ owner: OTHER_OWNER, status: "pending", runAgoMs: 2_000 });
+        await insertAt({ status: "pending", runAgoMs: -60_000 }); // not due yet
+        await insertAt({ status: "in_progress", runAgoMs: 90_000, startedAgoMs: 80_000 });
+        await insertAt({
+          status: "completed",
+          runAgoMs: 99_000,
+          startedAgoMs: 98_000,
+          completedAgoMs: 97_000,
+        });
+
+        // Act
+        const state = await store.queueState();
+
+        // Assess
+        expect(state.queueDepth).toBe(2);
+        expect(state.oldestPendingAgeSeconds).toBeGreaterThanOrEqual(30);
+        expect(state.oldestPendingAgeSeconds).toBeLessThan(90);
+      });
+
+      it("reads an empty queue as no depth and no age", async () => {
+        await insertAt({
+          status: "completed",
+          runAgoMs: 9_000,
+          startedAgoMs: 8_000,
+          completedAgoMs: 7_000,
+        });
+        expect(await store.queueState()).toEqual({ queueDepth: 0, oldestPendingAgeSeconds: null });
+      });
+
+      it("reads the backlog through the claim index, never the finished rows", async () => {
+        // Prepare: enough finished rows that a sequential scan would be the planner's choice
+        // if the predicate did not match tasks_claim_idx.
+        await db.sql.query(
+          `INSERT INTO tasks (owner, type, input, status, model, completed_at)
+           SELECT 'bulk', 'prompt', '{}', 'completed', 'm', now() FROM generate_series(1, 5000)`,
+        );
+        await insertAt({ status: "pending", runAgoMs: 1_000 });
+        await db.sql.query("ANALYZE tasks");
+
+        // Act
+        const plan = await db.sql.query<{ "QUERY PLAN": string }>(`EXPLAIN ${QUEUE_STATE}`);
+
+        // Assess
+        const text = plan.map((line) => line["QUERY PLAN"]).join("\n");
+        expect(text).toContain("tasks_claim_idx");
+        expect(text).not.toMatch(/Seq Scan on tasks/);
+      });
 
       it("counts by status and measures the queue, pickup and run times from known rows", async () => {
         // Prepare: pickups of 100..400 ms and runs of 1..3 s inside the hour

@@ -40,7 +40,7 @@ export interface ExecutorTuning {
    */
   reserveMarginMs: number;
   /**
-   * How often the queue depth and oldest pending age are read (`tasks.stats`). Once a
+   * How often the queue depth and oldest pending age are read (`tasks.queueState`). Once a
    * minute keeps an idle executor at 12 polls + 1 stats = 13 statements a minute.
    */
   statsIntervalMs: number;
@@ -72,9 +72,6 @@ export interface ExecutorDeps {
   /** For the jitter; Math.random by default. */
   random?: () => number;
 }
-
-/** Queue statistics only need the current depth and age; a short window keeps them cheap. */
-const STATS_WINDOW_SECONDS = 60;
 
 export function executorReserveMs(
   settings: Pick<OllamaSettings, "LLM_TIMEOUT_MS">,
@@ -175,7 +172,7 @@ export async function runExecutor(
 
   const readQueueStats = async () => {
     try {
-      metrics.queue(await tasks.stats(undefined, STATS_WINDOW_SECONDS));
+      metrics.queue(await tasks.queueState());
     } catch (error) {
       counts.databaseErrors++;
       metrics.count("databaseErrors");

@@ -1,4 +1,4 @@
-import type { Task, TaskStats } from "../tasks/model";
+import type { QueueState, Task } from "../tasks/model";
 import { METRICS, type MetricKey } from "../telemetry/metricNames";
 import type { Metrics } from "../telemetry/ports";
 import type { AttemptEnd } from "./attempt";
@@ -36,7 +36,7 @@ export class ExecutorMetrics {
     if (typeof completion === "number") this.count("completionTokens", completion);
   }
 
-  queue(stats: TaskStats): void {
+  queue(stats: QueueState): void {
     const { queueDepth, oldestPendingAge } = METRICS;
     this.metrics.add(queueDepth.name, queueDepth.unit, stats.queueDepth);
     // 0 rather than nothing when the queue is empty, so the age alarm sees a value.

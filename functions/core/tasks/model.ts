@@ -130,6 +130,14 @@ export interface Percentiles {
   count: number;
 }
 
+/** The whole queue's backlog: what the executor reports as QueueDepth and OldestPendingAge. */
+export interface QueueState {
+  /** Pending tasks that are due now. */
+  queueDepth: number;
+  /** Age of the oldest due pending task, measured from when it became due; null when none. */
+  oldestPendingAgeSeconds: number | null;
+}
+
 export interface TaskStats {
   /** Every status, zero when there are none. */
   counts: Record<TaskStatus, number>;
@@ -163,6 +171,8 @@ export interface TaskRepository {
   retry(owner: string, id: string): Promise<Task>;
   /** One owner's statistics, or the whole queue's when owner is undefined. */
   stats(owner: string | undefined, windowSeconds: number): Promise<TaskStats>;
+  /** The whole queue's backlog, read through the claim index only (cheap at any table size). */
+  queueState(): Promise<QueueState>;
 
   /**
    * Claims up to `limit` due pending tasks (fewer when their inputs would pass the store's

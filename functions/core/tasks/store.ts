@@ -5,6 +5,7 @@ import {
   type LeaseState,
   type ListTasksQuery,
   type NewTask,
+  type QueueState,
   type SyncRequest,
   type SyncResult,
   TASK_STATUSES,
@@ -24,6 +25,7 @@ import { getTask } from "./sql/getTask";
 import { heartbeatTasks } from "./sql/heartbeatTasks";
 import { insertTask } from "./sql/insertTask";
 import { cursorExists, listTasks } from "./sql/listTasks";
+import { queueState } from "./sql/queueState";
 import { retryTask } from "./sql/retryTask";
 import { settleTasks } from "./sql/settleTasks";
 import { syncTasks } from "./sql/syncTasks";
@@ -157,6 +159,10 @@ export class TaskStore implements TaskRepository {
     if (owner !== undefined) requireOwner(owner);
     requireInt("windowSeconds", windowSeconds, 1, 31 * 24 * 3600);
     return taskStats(this.sql, { owner: owner ?? null, windowSeconds });
+  }
+
+  async queueState(): Promise<QueueState> {
+    return queueState(this.sql);
   }
 
   async claim(

@@ -112,6 +112,7 @@ export function recordingTasks(inner: TaskRepository): TaskRepository & { syncs:
     cancel: (owner, id) => inner.cancel(owner, id),
     retry: (owner, id) => inner.retry(owner, id),
     stats: (owner, windowSeconds) => inner.stats(owner, windowSeconds),
+    queueState: () => inner.queueState(),
     claim: (workerId, limit, leaseSeconds) => inner.claim(workerId, limit, leaseSeconds),
     heartbeat: (workerId, ids, leaseSeconds) => inner.heartbeat(workerId, ids, leaseSeconds),
     settle: (workerId, outcomes) => inner.settle(workerId, outcomes),

@@ -7,7 +7,6 @@ import type {
   SyncResult,
   Task,
   TaskRepository,
-  TaskStats,
 } from "../../../functions/core/tasks/model";
 import type { TaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
 import type { Clock } from "../../../functions/core/telemetry/ports";
@@ -31,14 +30,6 @@ function virtualClock(): Clock & { t: number } {
   return clock;
 }
 
-const emptyStats: TaskStats = {
-  counts: { pending: 0, in_progress: 0, completed: 0, failed: 0, cancelled: 0 },
-  queueDepth: 0,
-  oldestPendingAgeSeconds: null,
-  windowSeconds: 60,
-  pickupLatencyMs: null,
-  runDurationMs: null,
-};
 
 function claimedTask(id: string, clock: Clock): Task {
   const now = new Date(clock.now());
@@ -83,9 +74,10 @@ function scriptedTasks(answer: (request: SyncRequest) => Partial<SyncResult>) {
     claim: unused,
     heartbeat: unused,
     settle: unused,
-    async stats() {
+    stats: unused,
+    async queueState() {
       statsCalls++;
-      return emptyStats;
+      return { queueDepth: 0, oldestPendingAgeSeconds: null };
     },
     async sync(request) {
       syncs.push({
