@@ -1,14 +1,16 @@
 import type { ExecutorSettings, OllamaSettings } from "../config/settings";
-import type { SyncResult, Task, TaskOutcome, TaskRepository } from "../tasks/model";
+import type { SyncResult, Task, TaskRepository } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
 import type { TaskRunContext } from "../taskTypes/types";
 import type { Clock, Logger, Metrics } from "../telemetry/ports";
 import { type AttemptEnd, runAttempt } from "./attempt";
-import { type BackoffPolicy, backoffDelay, taskRetryPolicy } from "./backoff";
+import { backoffDelay, databaseBackoffPolicy, taskRetryPolicy } from "./backoff";
 import type { FailedTaskNotifier } from "./failedTasks";
-import { type FinishedAttempt, InFlight, type RunningAttempt } from "./inflight";
+import { InFlight, type RunningAttempt } from "./inflight";
 import { ExecutorMetrics } from "./loopMetrics";
+import { decideOutcome } from "./outcome";
 import { type ExecutorSummary, emptyCounts } from "./summary";
+import { SyncReport } from "./syncReport";
 
 /**
  * The executor loop (DESIGN.md "The executor"): one invocation's work, free of Lambda types.
@@ -80,19 +82,6 @@ export function executorReserveMs(
   return (
     settings.LLM_TIMEOUT_MS + (tuning.reserveMarginMs ?? DEFAULT_EXECUTOR_TUNING.reserveMarginMs)
   );
-}
-
-/**
- * Database outages: retry soon (a killed connection is back at once), then back off,
- * doubling from 250 ms up to 5 s, or up to the heartbeat interval when that is shorter, so
- * leases are renewed within a heartbeat of the database answering again.
- */
-export function databaseBackoffPolicy(
-  settings: Pick<ExecutorSettings, "LEASE_SECONDS">,
-): BackoffPolicy {
-  const heartbeatEveryMs = (settings.LEASE_SECONDS * 1000) / 3;
-  const maxMs = Math.max(250, Math.min(5_000, heartbeatEveryMs));
-  return { baseMs: 250, maxMs, jitter: "equal" };
 }
 
 /**
@@ -170,6 +159,8 @@ export async function runExecutor(
     );
   };
 
+  const report = new SyncReport({ counts, metrics, logger, notifyFailed });
+
   const readQueueStats = async () => {
     try {
       metrics.queue(await tasks.queueState());
@@ -180,50 +171,10 @@ export async function runExecutor(
     }
   };
 
-  /** How a finished attempt is written: the retry rules of DESIGN.md "Retries". */
-  const toOutcome = (task: Task, end: AttemptEnd, nowMs: number): TaskOutcome | undefined => {
-    const attemptsLeft = task.attempts < task.maxAttempts;
-    switch (end.kind) {
-      case "completed":
-        return { id: task.id, status: "completed", result: end.result };
-      case "cancelled":
-        return { id: task.id, status: "cancelled" };
-      case "abandoned":
-        return undefined;
-      case "interrupted":
-        // Not the task's fault: due again at once. Out of attempts it fails, as an expired
-        // lease would (attempts bound the work a task can cause, whatever ended it).
-        return attemptsLeft
-          ? { id: task.id, status: "pending", error: end.error, runAt: new Date(nowMs) }
-          : {
-              id: task.id,
-              status: "failed",
-              error: `${end.error} (attempt ${task.attempts} of ${task.maxAttempts})`,
-            };
-      case "failed":
-        if (end.retryable && attemptsLeft) {
-          const delayMs = backoffDelay(retryPolicy, task.attempts, random);
-          return {
-            id: task.id,
-            status: "pending",
-            error: end.error,
-            runAt: new Date(nowMs + delayMs),
-          };
-        }
-        return {
-          id: task.id,
-          status: "failed",
-          error: end.retryable
-            ? `${end.error} (gave up after ${task.attempts} attempts)`
-            : end.error,
-        };
-    }
-  };
-
   const finishAttempt = (running: RunningAttempt, end: AttemptEnd) => {
     const nowMs = clock.now();
     const { task } = running;
-    const outcome = toOutcome(task, end, nowMs);
+    const outcome = decideOutcome(task, end, nowMs, retryPolicy, random);
     if (outcome) {
       inflight.end(task.id, { task, outcome, end, runMs: nowMs - running.startedAtMs });
     } else {
@@ -250,56 +201,6 @@ export async function runExecutor(
       });
   };
 
-  const recordSettled = (carried: readonly FinishedAttempt[], settled: readonly Task[]) => {
-    const rows = new Map(settled.map((row) => [row.id, row]));
-    const failed: Task[] = [];
-    for (const finished of carried) {
-      metrics.attemptFinished(finished.end, finished.runMs);
-      const row = rows.get(finished.task.id);
-      if (!row) {
-        // The fence held it out: the lease expired meanwhile and the task moved on.
-        counts.leaseLost++;
-        logger.warn("outcome not written: the lease was lost meanwhile", {
-          taskId: finished.task.id,
-          outcome: finished.outcome.status,
-        });
-        continue;
-      }
-      const fields = {
-        taskId: row.id,
-        type: row.type,
-        attempts: row.attempts,
-        runMs: finished.runMs,
-      };
-      switch (row.status) {
-        case "completed":
-          counts.completed++;
-          metrics.count("tasksCompleted");
-          logger.debug("task completed", fields);
-          break;
-        case "pending":
-          counts.retried++;
-          metrics.count("tasksRetried");
-          logger.info("task will be retried", { ...fields, runAt: row.runAt, error: row.error });
-          break;
-        case "failed":
-          counts.failed++;
-          metrics.count("tasksFailed");
-          failed.push(row);
-          logger.warn("task failed", { ...fields, error: row.error });
-          break;
-        case "cancelled":
-          counts.cancelled++;
-          metrics.count("tasksCancelled");
-          logger.info("task cancelled", fields);
-          break;
-        default:
-          logger.warn("outcome written but the task is still in progress", fields);
-      }
-    }
-    notifyFailed(failed);
-  };
-
   const recordLeases = (heartbeatIds: readonly string[], result: SyncResult, sentAtMs: number) => {
     const leases = new Map(result.leases.map((lease) => [lease.id, lease]));
     for (const id of heartbeatIds) {
@@ -317,19 +218,6 @@ export async function runExecutor(
         inflight.leaseRenewed(id, sentAtMs);
       }
     }
-  };
-
-  const recordRecovered = (recovered: readonly Task[]) => {
-    if (recovered.length === 0) return;
-    counts.recovered += recovered.length;
-    const failed = recovered.filter((task) => task.status === "failed");
-    counts.failed += failed.length;
-    metrics.count("tasksFailed", failed.length);
-    logger.warn("recovered tasks whose lease expired", {
-      taskIds: recovered.map((task) => task.id),
-      failed: failed.map((task) => task.id),
-    });
-    notifyFailed(failed);
   };
 
   const sync = async (claimLimit: number, heartbeatIds: readonly string[]) => {
@@ -372,9 +260,9 @@ export async function runExecutor(
     consecutiveSyncFailures = 0;
     nextSyncAtMs = startMs;
     inflight.forget(carried.map((finished) => finished.task.id));
-    recordSettled(carried, result.settled);
+    report.settled(carried, result.settled);
     recordLeases(heartbeatIds, result, sentAtMs);
-    recordRecovered(result.recovered);
+    report.recovered(result.recovered);
     counts.claimed += result.claimed.length;
     metrics.claimed(result.claimed);
     for (const task of result.claimed) startAttempt(task, sentAtMs);

@@ -3,9 +3,9 @@ import { describe, expect, it } from "vitest";
 import {
   backoffCeiling,
   backoffDelay,
+  databaseBackoffPolicy,
   taskRetryPolicy,
 } from "../../../functions/core/executor/backoff";
-import { databaseBackoffPolicy } from "../../../functions/core/executor/loop";
 
 describe("backoffDelay", () => {
   it("doubles from the base up to the cap", () => {

@@ -30,7 +30,6 @@ function virtualClock(): Clock & { t: number } {
   return clock;
 }
 
-
 function claimedTask(id: string, clock: Clock): Task {
   const now = new Date(clock.now());
   return {
