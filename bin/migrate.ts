@@ -3,6 +3,7 @@ import { DatabaseSettingsSchema, readSettings } from "../functions/core/config/s
 import { loadMigrations, migrate } from "../functions/core/migrations/runner";
 import { createSqlPort } from "../functions/core/sql/fromSettings";
 import type { SqlPort } from "../functions/core/sql/port";
+import { redactPassword } from "../functions/core/sql/redactPassword";
 
 /**
  * `npm run migrate`: applies `migrations/` (or MIGRATIONS_DIR) to DATABASE_URL, or through
@@ -20,7 +21,7 @@ try {
   const settings = readSettings(DatabaseSettingsSchema);
   const dir = process.env.MIGRATIONS_DIR ?? join(import.meta.dirname, "..", "migrations");
   const target = settings.DATABASE_URL
-    ? redact(settings.DATABASE_URL)
+    ? redactPassword(settings.DATABASE_URL)
     : `${settings.DB_CLUSTER_ARN} (database ${settings.DB_NAME}, through the Data API)`;
   const migrations = await loadMigrations(dir);
   sql = createSqlPort(settings, { resume: { maxWaitMs: RESUME_WAIT_MS }, pg: { max: 1 } });
@@ -39,11 +40,4 @@ try {
   process.exitCode = 1;
 } finally {
   await sql?.close().catch(() => {});
-}
-
-/** The URL without its password, for the log line. */
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = "***";
-  return parsed.toString();
 }

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { loadMigrations, type MigrationReport, migrate } from "../core/migrations/runner";
 import { createPgSqlPort } from "../core/sql/pgAdapter";
+import { redactPassword } from "../core/sql/redactPassword";
 import type { Logger } from "../core/telemetry/ports";
 import { claimDataDirectory } from "./dataDirectory";
 import { ensureDatabase, freePort, startEmbeddedPostgres } from "./embeddedPostgres";
@@ -87,17 +88,6 @@ async function applyMigrations(url: string, where: string): Promise<MigrationRep
     throw new Error(`could not apply migrations to ${where}: ${reason}`, { cause: error });
   } finally {
     await sql.close();
-  }
-}
-
-/** `postgres://user:***@host/db`: a URL fit for a banner or a log. */
-export function redactPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
   }
 }
 

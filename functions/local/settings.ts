@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   ApiSettingsSchema,
+  DatabaseUrlSchema,
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
   readSettings,
@@ -32,10 +33,7 @@ export const LocalSettingsSchema = z.object({
   /** The embedded PostgreSQL's port; when taken, a free one is used instead. */
   EMBEDDED_POSTGRES_PORT: wholeNumber("EMBEDDED_POSTGRES_PORT", 0, 65_535, 5433),
   /** An existing PostgreSQL to use instead of the embedded one. */
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, { error: "DATABASE_URL must start with postgres://" })
-    .optional(),
+  DATABASE_URL: DatabaseUrlSchema.optional(),
   /**
    * How long a stop (Ctrl-C, SIGTERM) waits for in-flight tasks before handing them back.
    * 0 hands them back at once.

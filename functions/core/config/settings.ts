@@ -31,13 +31,15 @@ const list = (name: string) =>
     )
     .refine((items) => items.length > 0, { error: `${name} must list at least one value` });
 
+/** A PostgreSQL connection URL (the local runtime's and `npm run migrate`'s DATABASE_URL). */
+export const DatabaseUrlSchema = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, { error: "DATABASE_URL must start with postgres://" });
+
 /** Where the database is: a PostgreSQL URL, or an Aurora cluster through the Data API. */
 export const DatabaseSettingsSchema = z
   .object({
-    DATABASE_URL: z
-      .string()
-      .regex(/^postgres(ql)?:\/\//, { error: "DATABASE_URL must start with postgres://" })
-      .optional(),
+    DATABASE_URL: DatabaseUrlSchema.optional(),
     DB_CLUSTER_ARN: z
       .string()
       .startsWith("arn:", { error: "DB_CLUSTER_ARN must be an ARN" })
