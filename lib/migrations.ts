@@ -1,12 +1,11 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { CustomResource, Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Provider } from "aws-cdk-lib/custom-resources";
 import { Construct } from "constructs";
+import { loadMigrationsSync } from "../functions/core/migrations/runner";
 import { PipelineFunction } from "./lambda/pipelineFunction";
 
 export interface MigrationsProps {
@@ -106,19 +105,16 @@ export class Migrations extends Construct {
   }
 }
 
-/** Deterministic: the same files give the same hash on every machine. */
+/**
+ * Deterministic: the same files give the same hash on every machine. Built from the
+ * runner's own view of the folder (names, order, sequence check and line-ending-blind
+ * checksums), so a checkout with CRLF endings does not re-run the custom resource and a
+ * misnamed file fails synth rather than the deploy.
+ */
 export function hashMigrations(dir: string): string {
+  const migrations = loadMigrationsSync(dir);
+  if (migrations.length === 0) throw new Error(`no migrations (*.sql) in ${dir}`);
   const hash = createHash("sha256");
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith(".sql"))
-    .sort();
-  if (files.length === 0) throw new Error(`no migrations (*.sql) in ${dir}`);
-  for (const name of files) {
-    hash
-      .update(name)
-      .update("\0")
-      .update(readFileSync(join(dir, name)))
-      .update("\0");
-  }
+  for (const m of migrations) hash.update(m.name).update("\0").update(m.checksum).update("\0");
   return hash.digest("hex");
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MigrationError } from "../errors";
@@ -31,9 +32,24 @@ const LOCK_KEY = 727_146_001;
 const FILE_PATTERN = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
 export async function loadMigrations(dir: string): Promise<Migration[]> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
-  const migrations: Migration[] = [];
-  for (const [i, name] of files.entries()) {
+  const names = (await readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
+  const files = await Promise.all(
+    names.map(async (name) => ({ name, sql: await readFile(join(dir, name), "utf8") })),
+  );
+  return toMigrations(files);
+}
+
+/** The same, synchronously: for CDK synth, whose constructs cannot await. */
+export function loadMigrationsSync(dir: string): Migration[] {
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
+  return toMigrations(names.map((name) => ({ name, sql: readFileSync(join(dir, name), "utf8") })));
+}
+
+/** Checks names and sequence (0001, 0002, ...) and computes each checksum. */
+function toMigrations(files: readonly { name: string; sql: string }[]): Migration[] {
+  return files.map(({ name, sql }, i) => {
     const match = FILE_PATTERN.exec(name);
     if (!match) {
       throw new MigrationError(`migration file ${name} must be named NNNN_lowercase_name.sql`);
@@ -41,10 +57,8 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
     if (Number(match[1]) !== i + 1) {
       throw new MigrationError(`migration ${name} is out of sequence: expected number ${i + 1}`);
     }
-    const sql = await readFile(join(dir, name), "utf8");
-    migrations.push({ name, sql, checksum: checksumOf(sql) });
-  }
-  return migrations;
+    return { name, sql, checksum: checksumOf(sql) };
+  });
 }
 
 export function checksumOf(sql: string): string {
