@@ -71,8 +71,10 @@ export async function benchLlmUtilization(
       maxRunMs: capMs,
       workerPrefix: "bench-llm",
     });
-    await waitUntil(async () => (await rows.completedCount()) >= options.tasks, capMs, 100);
-    await fleet.stop();
+    // Stopped in any case: loops left running would work on a database being torn down.
+    await waitUntil(async () => (await rows.completedCount()) >= options.tasks, capMs, 100).finally(
+      () => fleet.stop(),
+    );
     const statements = fleet.counts();
     const { completed, elapsedMs } = await rows.drainWindow();
     const tasksPerSecond = completed > 0 ? perSecond(completed, elapsedMs) : 0;

@@ -90,11 +90,12 @@ async function drainOnce(
       maxRunMs: options.capMs,
       workerPrefix: `bench-queue-k${loops}-c${maxConcurrency}`,
     });
+    // Stopped in any case: loops left running would work on a database being torn down.
     const drained = await waitUntil(
       async () => (await rows.completedCount()) >= tasks,
       options.capMs,
       100,
-    );
+    ).finally(() => fleet.stop());
     const summaries = await fleet.stop();
     const statements = fleet.counts();
     const { completed, elapsedMs } = await rows.drainWindow();

@@ -33,7 +33,7 @@ const FULL = {
   queueTasks: 10_000,
   loopCounts: [1, 4, 8],
   /**
-   * Slots per loop = the most a loop claims and settles at once: 100, and 256, the most
+   * Slots per loop = the most a loop claims and settles at once: 256, and 1000, the most
    * MAX_CONCURRENCY accepts (the counterpart of pg-boss's batchSize 100 and 500).
    */
   maxConcurrencies: [256, 1000],

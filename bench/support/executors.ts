@@ -1,6 +1,11 @@
+import {
+  ExecutorSettingsSchema,
+  OllamaSettingsSchema,
+  readSettings,
+} from "../../functions/core/config/settings";
 import { noFailedTaskNotifier } from "../../functions/core/executor/failedTasks";
 import type { ExecutorLoopSettings } from "../../functions/core/executor/loop";
-import { runExecutor } from "../../functions/core/executor/loop";
+import { executorReserveMs, runExecutor } from "../../functions/core/executor/loop";
 import type { ExecutorSummary } from "../../functions/core/executor/summary";
 import { createLlmClient } from "../../functions/core/llm";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
@@ -34,7 +39,7 @@ export interface ExecutorFleet {
   stop(): Promise<ExecutorSummary[]>;
 }
 
-/** LLM_TIMEOUT_MS for the bench: the executor keeps that much (plus 3 s) in reserve. */
+/** LLM_TIMEOUT_MS for the bench: the executor keeps that much (plus a margin) in reserve. */
 const BENCH_LLM_TIMEOUT_MS = 30_000;
 
 export const BENCH_MODEL = "llama3.2";
@@ -45,24 +50,21 @@ const unusedLlm = createLlmClient({ host: "http://127.0.0.1:9", timeoutMs: 1_000
 export function defaultLoopSettings(
   overrides: Partial<ExecutorLoopSettings>,
 ): ExecutorLoopSettings {
-  // The settings' own defaults (config/settings.ts) unless the benchmark says otherwise.
-  return {
-    LEASE_SECONDS: 60,
-    MAX_CONCURRENCY: 4,
-    POLL_INTERVAL_MS: 5_000,
-    RETRY_BASE_MS: 2_000,
-    RETRY_MAX_MS: 300_000,
-    LLM_TIMEOUT_MS: BENCH_LLM_TIMEOUT_MS,
-    OLLAMA_MODELS: [BENCH_MODEL],
-    ...overrides,
-  };
+  // The settings' own defaults (read from an empty environment) unless the benchmark says
+  // otherwise, so the bench measures what a user runs.
+  const executor = readSettings(ExecutorSettingsSchema, {});
+  const ollama = readSettings(OllamaSettingsSchema, {
+    OLLAMA_MODEL: BENCH_MODEL,
+    LLM_TIMEOUT_MS: String(BENCH_LLM_TIMEOUT_MS),
+  });
+  return { ...executor, ...ollama, ...overrides };
 }
 
 export function startExecutorFleet(options: ExecutorFleetOptions): ExecutorFleet {
   const settings = defaultLoopSettings(options.settings);
   const stop = new AbortController();
   // Budget = the run plus the reserve, so the loops claim for the whole of maxRunMs.
-  const budgetMs = options.maxRunMs + settings.LLM_TIMEOUT_MS + 3_000;
+  const budgetMs = options.maxRunMs + executorReserveMs(settings);
   const hardStop = setTimeout(() => stop.abort(), options.maxRunMs);
 
   const loops = Array.from({ length: options.loops }, (_, i) => {
