@@ -1,4 +1,5 @@
 import { TaskCancelledError, TaskExecutionError } from "../errors";
+import { allowedModel } from "../llm/models";
 import type { Task } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
 import type { ResultEnvelope, TaskRunContext } from "../taskTypes/types";
@@ -38,7 +39,7 @@ export interface AttemptContext {
 export async function runAttempt(task: Task, context: AttemptContext): Promise<AttemptEnd> {
   if (task.cancelRequested) return { kind: "cancelled" };
 
-  if (!context.allowedModels.includes(task.model)) {
+  if (allowedModel(task.model, context.allowedModels) === undefined) {
     return {
       kind: "failed",
       error: `model "${task.model}" is not allowed (OLLAMA_MODELS: ${context.allowedModels.join(", ")})`,

@@ -17,11 +17,19 @@ export interface ModelSettings {
  */
 export function resolveModel(requested: string | undefined, settings: ModelSettings): string {
   if (requested === undefined) return settings.OLLAMA_MODEL;
-  const wanted = canonicalModelName(requested);
-  const allowed = settings.OLLAMA_MODELS.find((name) => canonicalModelName(name) === wanted);
+  const allowed = allowedModel(requested, settings.OLLAMA_MODELS);
   if (allowed !== undefined) return allowed;
   const message = `model "${requested}" is not allowed; allowed models: ${settings.OLLAMA_MODELS.join(", ")}`;
   throw new ValidationError(message, [{ path: "model", message }]);
+}
+
+/**
+ * The allowlist's spelling of `name`, or undefined when it is not allowed: the one
+ * matching rule for the API (at create) and the executor (again before each attempt).
+ */
+export function allowedModel(name: string, allowed: readonly string[]): string | undefined {
+  const wanted = canonicalModelName(name);
+  return allowed.find((candidate) => canonicalModelName(candidate) === wanted);
 }
 
 /** `Llama3.2` → `llama3.2:latest`: Ollama's names are case-insensitive and default the tag. */

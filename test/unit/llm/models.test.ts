@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ValidationError } from "../../../functions/core/errors";
-import { resolveModel } from "../../../functions/core/llm/models";
+import { allowedModel, resolveModel } from "../../../functions/core/llm/models";
 
 const settings = { OLLAMA_MODEL: "llama3.2", OLLAMA_MODELS: ["llama3.2", "qwen2.5:0.5b"] };
 
@@ -32,5 +32,12 @@ describe("resolveModel", () => {
     expect((error as ValidationError).details).toEqual([
       { path: "model", message: (error as ValidationError).message },
     ]);
+  });
+});
+
+describe("allowedModel", () => {
+  it("returns the allowlist's spelling, or undefined when not allowed", () => {
+    expect(allowedModel("LLAMA3.2", ["llama3.2:latest"])).toBe("llama3.2:latest");
+    expect(allowedModel("llama3.2:1b", ["llama3.2"])).toBeUndefined();
   });
 });
