@@ -25,15 +25,17 @@ export function segmentSql(sql: string): SqlSegment[] {
     const ch = sql[i] as string;
     const next = sql[i + 1];
     if (ch === "'" || ch === '"') {
-      i = other(skipQuoted(sql, i, ch), i);
+      // E'...' strings take backslash escapes (E'it\'s'); standard strings do not.
+      const escapes = ch === "'" && /[eE]/.test(sql[i - 1] ?? "") && !/\w/.test(sql[i - 2] ?? "");
+      i = other(skipQuoted(sql, i, ch, escapes), i);
     } else if (ch === "-" && next === "-") {
       const end = sql.indexOf("\n", i);
       i = other(end === -1 ? sql.length : end, i);
     } else if (ch === "/" && next === "*") {
       const end = sql.indexOf("*/", i + 2);
       i = other(end === -1 ? sql.length : end + 2, i);
-    } else if (ch === "$" && /^\$[A-Za-z_]*\$/.test(sql.slice(i, i + 64))) {
-      const tag = (/^\$[A-Za-z_]*\$/.exec(sql.slice(i)) as RegExpExecArray)[0];
+    } else if (ch === "$" && DOLLAR_TAG.test(sql.slice(i, i + 64))) {
+      const tag = (DOLLAR_TAG.exec(sql.slice(i, i + 64)) as RegExpExecArray)[0];
       const end = sql.indexOf(tag, i + tag.length);
       i = other(end === -1 ? sql.length : end + tag.length, i);
     } else {
@@ -45,9 +47,16 @@ export function segmentSql(sql: string): SqlSegment[] {
   return segments;
 }
 
-function skipQuoted(sql: string, start: number, quote: string): number {
+/** `$$` or `$tag$`; a tag is an identifier (letters, digits after the first, underscores). */
+const DOLLAR_TAG = /^\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$/;
+
+function skipQuoted(sql: string, start: number, quote: string, escapes = false): number {
   let i = start + 1;
   while (i < sql.length) {
+    if (escapes && sql[i] === "\\") {
+      i += 2; // a backslash escape: the next character is part of the literal
+      continue;
+    }
     if (sql[i] === quote) {
       if (sql[i + 1] === quote) {
         i += 2; // a doubled quote inside the literal

@@ -33,4 +33,15 @@ describe("splitStatements", () => {
     expect(statements[1]).toContain("$$ SELECT 1; $$");
     expect(statements[2]).toBe("SELECT 1");
   });
+
+  it("keeps E'...' backslash escapes and digit-bearing dollar tags inside their literal", () => {
+    const statements = splitStatements(`
+      INSERT INTO t VALUES (E'it\\'s; fine', 'plain\\');
+      CREATE FUNCTION g() RETURNS int AS $fn1$ SELECT 1; $fn1$ LANGUAGE sql;
+      SELECT :x`);
+    expect(statements).toHaveLength(3);
+    expect(statements[0]).toContain("E'it\\'s; fine'");
+    expect(statements[1]).toContain("$fn1$ SELECT 1; $fn1$");
+    expect(compileNamedSql("SELECT E'\\' :no', :yes").names).toEqual(["yes"]);
+  });
 });
