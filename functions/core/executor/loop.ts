@@ -1,10 +1,11 @@
+import { backoffDelay } from "../backoff";
 import type { ExecutorSettings, OllamaSettings } from "../config/settings";
 import type { SyncResult, Task, TaskRepository } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
 import type { TaskRunContext } from "../taskTypes/types";
 import type { Clock, Logger, Metrics } from "../telemetry/ports";
 import { type AttemptEnd, runAttempt } from "./attempt";
-import { backoffDelay, databaseBackoffPolicy, taskRetryPolicy } from "./backoff";
+import { databaseBackoffPolicy, taskRetryPolicy } from "./backoff";
 import type { FailedTaskNotifier } from "./failedTasks";
 import { InFlight, type RunningAttempt } from "./inflight";
 import { ExecutorMetrics } from "./loopMetrics";

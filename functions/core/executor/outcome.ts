@@ -1,6 +1,6 @@
+import { type BackoffPolicy, backoffDelay } from "../backoff";
 import type { Task, TaskOutcome } from "../tasks/model";
 import type { AttemptEnd } from "./attempt";
-import { type BackoffPolicy, backoffDelay } from "./backoff";
 
 /**
  * How a finished attempt is written: the retry rules of DESIGN.md "Retries". Undefined for

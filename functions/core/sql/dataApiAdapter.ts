@@ -5,6 +5,7 @@ import {
   type RDSDataClient,
   RollbackTransactionCommand,
 } from "@aws-sdk/client-rds-data";
+import { backoffDelay } from "../backoff";
 import { DatabaseUnavailableError } from "../errors";
 import { type Logger, silentLogger } from "../telemetry/ports";
 import { decodeRecords, encodeParameters } from "./dataApiValues";
@@ -99,10 +100,13 @@ export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
             error,
           );
         }
-        // "Equal jitter": half the exponential step fixed, half random, so delays grow
-        // while concurrent callers (executor + API) spread out.
-        const step = Math.min(resume.maxDelayMs, resume.baseDelayMs * 2 ** attempt);
-        const delay = Math.min(remaining, Math.round(step / 2 + (random() * step) / 2));
+        // Equal jitter: delays grow while concurrent callers (executor + API) spread out.
+        const policy = {
+          baseMs: resume.baseDelayMs,
+          maxMs: resume.maxDelayMs,
+          jitter: "equal",
+        } as const;
+        const delay = Math.min(remaining, backoffDelay(policy, attempt + 1, random));
         logger.warn("database resuming, retrying", { operation, attempt: attempt + 1, delay });
         await sleep(delay);
         slept += delay;

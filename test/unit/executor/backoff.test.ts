@@ -1,11 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  backoffCeiling,
-  backoffDelay,
-  databaseBackoffPolicy,
-  taskRetryPolicy,
-} from "../../../functions/core/executor/backoff";
+import { backoffCeiling, backoffDelay } from "../../../functions/core/backoff";
+import { databaseBackoffPolicy, taskRetryPolicy } from "../../../functions/core/executor/backoff";
 
 describe("backoffDelay", () => {
   it("doubles from the base up to the cap", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { BackoffPolicy } from "../../../functions/core/executor/backoff";
+import type { BackoffPolicy } from "../../../functions/core/backoff";
 import { decideOutcome } from "../../../functions/core/executor/outcome";
 import type { Task } from "../../../functions/core/tasks/model";
 
