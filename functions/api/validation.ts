@@ -1,6 +1,6 @@
 import type { z } from "zod";
 import { ValidationError } from "../core/errors";
-import { type FieldIssue, toFieldIssues } from "../core/taskTypes/fieldIssues";
+import { type FieldIssue, toFieldIssues } from "../core/fieldIssues";
 
 /**
  * zod issues → the API's ValidationError: `details` lists `{path, message}` with dotted

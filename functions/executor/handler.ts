@@ -15,6 +15,7 @@ import {
 import { type ExecutorLoopSettings, type ExecutorTuning, runExecutor } from "../core/executor/loop";
 import { ExecutorScheduleEventSchema } from "../core/executor/scheduleEvent";
 import type { ExecutorSummary } from "../core/executor/summary";
+import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
 import { createSqlPort } from "../core/sql/fromSettings";
 import type { SqlPort } from "../core/sql/port";
@@ -70,13 +71,11 @@ export function createExecutorHandler(
 
     const parsed = ExecutorScheduleEventSchema.safeParse(event);
     if (!parsed.success) {
-      const problems = parsed.error.issues.map(
-        (issue) => `${issue.path.map(String).join(".") || "event"}: ${issue.message}`,
-      );
+      const problems = toFieldIssues(parsed.error, "event");
       logger.error("rejected: not an executor schedule event", { problems, event });
       // Thrown, so an asynchronous invocation lands in the function's DLQ for a look.
       throw new ValidationError(
-        `executor event rejected: ${problems.join("; ")}; expected {"kind":"task-pipeline.executor.tick","environment":"..."}`,
+        `executor event rejected: ${describeFieldIssues(problems)}; expected {"kind":"task-pipeline.executor.tick","environment":"..."}`,
         problems,
       );
     }
@@ -126,20 +125,13 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   const sql = createSqlPort(database, {
     logger,
     // The loop needs two connections at most (a sync and the occasional stats query).
-    pg: {
-      max: 3,
-      onIdleError: (error) => logger.warn("idle database connection failed", { error }),
-    },
+    pg: { max: 3 },
   });
-  const sqs = executor.FAILED_TASKS_QUEUE_URL ? new SQSClient({}) : undefined;
+  const queueUrl = executor.FAILED_TASKS_QUEUE_URL;
+  const sqs = queueUrl ? new SQSClient({}) : undefined;
   const notifier =
-    sqs && executor.FAILED_TASKS_QUEUE_URL
-      ? createSqsFailedTaskNotifier({
-          sqs,
-          queueUrl: executor.FAILED_TASKS_QUEUE_URL,
-          logger,
-          metrics,
-        })
+    sqs && queueUrl
+      ? createSqsFailedTaskNotifier({ sqs, queueUrl, logger, metrics })
       : noFailedTaskNotifier;
 
   container = {

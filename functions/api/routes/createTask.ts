@@ -1,5 +1,5 @@
+import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
-import { type FieldIssue, toFieldIssues } from "../../core/taskTypes/fieldIssues";
 import { header, jsonResponse } from "../http";
 import type { CallerRoute } from "../router";
 import {

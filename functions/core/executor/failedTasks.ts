@@ -1,5 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Task } from "../tasks/model";
+import { MAX_ERROR_LENGTH } from "../tasks/outcomes";
+import { storableText } from "../tasks/validation";
 import { METRICS } from "../telemetry/metricNames";
 import type { Logger, Metrics } from "../telemetry/ports";
 
@@ -31,8 +33,6 @@ export const noFailedTaskNotifier: FailedTaskNotifier = {
   notify: async () => {},
 };
 
-/** SQS takes a message up to 256 KiB; an error longer than this is cut (the row keeps it all). */
-const MAX_ERROR_CHARS = 4_000;
 /** SendMessageBatch takes at most 10 entries. */
 const SQS_BATCH_SIZE = 10;
 
@@ -46,7 +46,8 @@ export function failedTaskMessage(
     owner: task.owner,
     type: task.type,
     attempts: task.attempts,
-    error: error.length > MAX_ERROR_CHARS ? `${error.slice(0, MAX_ERROR_CHARS)}…` : error,
+    // Already capped when stored; capped again for rows written by other means (SQS: 256 KiB).
+    error: storableText(error, MAX_ERROR_LENGTH),
     failedAt: (task.completedAt ?? now()).toISOString(),
   };
 }

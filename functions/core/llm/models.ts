@@ -1,4 +1,4 @@
-import { ValidationError } from "../errors";
+import { fieldError } from "../fieldIssues";
 
 /**
  * The model allowlist: a task may name a model, and it must be one this environment
@@ -19,8 +19,10 @@ export function resolveModel(requested: string | undefined, settings: ModelSetti
   if (requested === undefined) return settings.OLLAMA_MODEL;
   const allowed = allowedModel(requested, settings.OLLAMA_MODELS);
   if (allowed !== undefined) return allowed;
-  const message = `model "${requested}" is not allowed; allowed models: ${settings.OLLAMA_MODELS.join(", ")}`;
-  throw new ValidationError(message, [{ path: "model", message }]);
+  throw fieldError(
+    "model",
+    `model "${requested}" is not allowed; allowed models: ${settings.OLLAMA_MODELS.join(", ")}`,
+  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { TaskExecutionError } from "../errors";
+import { describeFieldIssues, toFieldIssues } from "../fieldIssues";
 import type { LlmChatResult } from "../llm/types";
 import type { ResultEnvelope } from "./types";
 
@@ -28,9 +29,7 @@ export function parseJsonAnswer(reply: LlmChatResult): unknown {
 export function parseStructuredAnswer<T>(reply: LlmChatResult, schema: z.ZodType<T>): T {
   const parsed = schema.safeParse(parseJsonAnswer(reply));
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues
-    .map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`)
-    .join("; ");
+  const problems = describeFieldIssues(toFieldIssues(parsed.error));
   throw new TaskExecutionError(`model output does not have the expected fields: ${problems}`, true);
 }
 

@@ -1,5 +1,5 @@
 import { TaskExecutionError, ValidationError } from "../errors";
-import { describeFieldIssues, type FieldIssue, toFieldIssues } from "./fieldIssues";
+import { describeFieldIssues, fieldError, toFieldIssues } from "../fieldIssues";
 import { generateContentType } from "./generateContent";
 import { promptType } from "./prompt";
 import { summarizeType } from "./summarize";
@@ -66,8 +66,10 @@ export function createTaskTypeRegistry(
     parseInput(name, input) {
       const type = byName.get(name);
       if (!type) {
-        const message = `unknown task type "${name}"; known types: ${registry.names().join(", ")}`;
-        throw new ValidationError(message, [{ path: "type", message }] satisfies FieldIssue[]);
+        throw fieldError(
+          "type",
+          `unknown task type "${name}"; known types: ${registry.names().join(", ")}`,
+        );
       }
       const parsed = type.input.safeParse(input);
       if (parsed.success) return parsed.data;

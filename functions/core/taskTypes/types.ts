@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { LlmClient } from "../llm/types";
+import type { LlmClient, LlmUsage } from "../llm/types";
 
 /**
  * A task type: how a task's `input` is checked (at create time, so bad input is a 400, not
@@ -7,16 +7,11 @@ import type { LlmClient } from "../llm/types";
  * file and one line in the registry.
  */
 
-/** Token counts from the LLM server (Ollama's prompt_eval_count and eval_count). */
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-}
-
 /** Every result carries these besides the type's own fields. */
 export interface ResultEnvelope {
   model: string;
-  usage: Usage;
+  /** Token counts from the LLM server (Ollama's prompt_eval_count and eval_count). */
+  usage: LlmUsage;
   durationMs: number;
 }
 

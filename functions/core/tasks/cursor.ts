@@ -1,4 +1,5 @@
-import { fieldError, isUuid } from "./validation";
+import { fieldError } from "../fieldIssues";
+import { isUuid } from "./validation";
 
 /**
  * The list cursor: opaque to callers, base64url of `{"v":1,"id":"<last item's id>"}`.

@@ -15,9 +15,6 @@ export const TASK_STATUSES = [
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
-/** Statuses a task never leaves on its own (retry is the only way back). */
-export const FINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
-
 export interface Task {
   id: string;
   owner: string;

@@ -20,7 +20,7 @@ export function requestHash(task: NewTask): string {
   return createHash("sha256").update(canonicalJson(request)).digest("hex");
 }
 
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 

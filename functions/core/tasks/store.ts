@@ -1,4 +1,5 @@
 import { IdempotencyConflictError, TaskNotFoundError, TaskStateConflictError } from "../errors";
+import { fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";
 import { decodeCursor, encodeCursor } from "./cursor";
 import {
@@ -30,7 +31,7 @@ import { retryTask } from "./sql/retryTask";
 import { settleTasks } from "./sql/settleTasks";
 import { syncTasks } from "./sql/syncTasks";
 import { taskStats } from "./sql/taskStats";
-import { fieldError, isUuid, requireInt, validateNewTask } from "./validation";
+import { isUuid, requireInt, validateNewTask } from "./validation";
 
 export interface TaskStoreOptions {
   /**
@@ -241,12 +242,7 @@ export class TaskStore implements TaskRepository {
 }
 
 function checkWorker(workerId: string): void {
-  if (typeof workerId !== "string" || workerId === "" || workerId.length > 255) {
-    throw fieldError("workerId", "workerId must be a non-empty string of at most 255 characters");
-  }
-  if (workerId.includes("\u0000")) {
-    throw fieldError("workerId", "workerId must not contain NUL characters");
-  }
+  requireName("workerId", workerId);
 }
 
 function checkLease(leaseSeconds: number): void {
@@ -260,7 +256,12 @@ function heldIds(ids: readonly string[]): string[] {
 
 /** An owner PostgreSQL could not compare (NUL) or create would never store: a named error, not SQL's. */
 function requireOwner(owner: string): void {
-  if (typeof owner !== "string" || owner === "" || owner.length > 255 || owner.includes("\u0000")) {
-    throw fieldError("owner", "owner must be 1 to 255 characters without NUL");
+  requireName("owner", owner);
+}
+
+/** 1 to 255 characters without NUL (text PostgreSQL can hold and index), else a named error. */
+function requireName(field: string, value: string): void {
+  if (typeof value !== "string" || value === "" || value.length > 255 || value.includes("\u0000")) {
+    throw fieldError(field, `${field} must be 1 to 255 characters without NUL`);
   }
 }

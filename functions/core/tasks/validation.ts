@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../errors";
+import { describeFieldIssues, fieldError, toFieldIssues } from "../fieldIssues";
 import type { NewTask } from "./model";
 
 /**
@@ -8,16 +9,6 @@ import type { NewTask } from "./model";
  * escape it cannot store) so bad input always becomes a ValidationError naming the field,
  * never a raw SQL error.
  */
-
-/** One failing field, as `ValidationError.details` lists them (`path` is the field name). */
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
-
-export function fieldError(path: string, message: string): ValidationError {
-  return new ValidationError(message, [{ path, message }] satisfies FieldProblem[]);
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -73,17 +64,11 @@ const NewTaskSchema = z.object({
 /** Checks a NewTask; ValidationError listing every field that cannot be stored. */
 export function validateNewTask(task: NewTask, maxInputBytes: number): void {
   const parsed = NewTaskSchema.safeParse(task);
-  const problems: FieldProblem[] = parsed.success
-    ? []
-    : parsed.error.issues.map((issue) => ({
-        path: issue.path.map(String).join("."),
-        message: issue.message,
-      }));
+  const problems = parsed.success ? [] : toFieldIssues(parsed.error);
   const input = jsonProblem(task.input, maxInputBytes);
   if (input !== null) problems.push({ path: "input", message: `input ${input}` });
   if (problems.length > 0) {
-    const summary = problems.map((p) => `${p.path}: ${p.message}`).join("; ");
-    throw new ValidationError(`invalid task: ${summary}`, problems);
+    throw new ValidationError(`invalid task: ${describeFieldIssues(problems)}`, problems);
   }
 }
 

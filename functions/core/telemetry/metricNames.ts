@@ -10,7 +10,6 @@ import type { MetricUnit } from "./ports";
  * deployment's environment name (env var PIPELINE_ENV, "local" off AWS).
  */
 export const METRIC_NAMESPACE = "TaskPipeline";
-export const METRIC_DIMENSIONS = ["service", "environment"] as const;
 
 export const METRICS = {
   tasksClaimed: { name: "TasksClaimed", unit: "Count" },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { toFieldIssues } from "../../../functions/core/taskTypes/fieldIssues";
+import { toFieldIssues } from "../../../functions/core/fieldIssues";
 import {
   GenerateContentInputSchema,
   MAX_WORD_COUNT,

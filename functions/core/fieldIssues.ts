@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { ValidationError } from "./errors";
 
 /** One failing field, as ValidationError details and the API's 400 body list them. */
 export interface FieldIssue {
@@ -29,4 +30,9 @@ export function toFieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] 
 /** `input.topic: topic is required; input.wordCount: ...` for an error's message. */
 export function describeFieldIssues(issues: readonly FieldIssue[]): string {
   return issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ");
+}
+
+/** A ValidationError about one field, whose message is also the issue's. */
+export function fieldError(path: string, message: string): ValidationError {
+  return new ValidationError(message, [{ path, message }] satisfies FieldIssue[]);
 }
