@@ -1,6 +1,6 @@
 import type { ArrayValue, ColumnMetadata, Field, SqlParameter } from "@aws-sdk/client-rds-data";
 import { ValidationError } from "../errors";
-import type { Row, SqlParams, SqlValue } from "./port";
+import { parameterValue, type Row, type SqlParams, type SqlValue } from "./port";
 
 /**
  * Translation between the port's JavaScript values and the RDS Data API's typed `Field`s,
@@ -19,19 +19,12 @@ import type { Row, SqlParams, SqlValue } from "./port";
 
 /** Builds the `parameters` list for the names a statement uses, in the order it uses them. */
 export function encodeParameters(names: readonly string[], params?: SqlParams): SqlParameter[] {
-  return names.map((name) => {
-    const value = params?.[name];
-    if (value === undefined) throw new ValidationError(`SQL parameter :${name} has no value`);
-    return { name, ...encodeValue(name, value) };
-  });
+  return names.map((name) => ({ name, ...encodeValue(name, parameterValue(name, params)) }));
 }
 
 function encodeValue(name: string, value: SqlValue): Omit<SqlParameter, "name"> {
   if (value === null) return { value: { isNull: true } };
   if (value instanceof Date) {
-    if (Number.isNaN(value.getTime())) {
-      throw new ValidationError(`SQL parameter :${name} is an invalid Date`);
-    }
     return { value: { stringValue: formatTimestamp(value) }, typeHint: "TIMESTAMP" };
   }
   switch (typeof value) {
@@ -40,20 +33,12 @@ function encodeValue(name: string, value: SqlValue): Omit<SqlParameter, "name"> 
     case "boolean":
       return { value: { booleanValue: value } };
     case "number":
-      if (!Number.isFinite(value)) {
-        // JSON (the wire format) has no NaN or Infinity.
-        throw new ValidationError(`SQL parameter :${name} must be a finite number (got ${value})`);
-      }
       return Number.isSafeInteger(value)
         ? { value: { longValue: value } }
         : { value: { doubleValue: value } };
     case "object": {
       if (value.kind === "uuid") return { value: { stringValue: value.value }, typeHint: "UUID" };
-      const text = JSON.stringify(value.value);
-      if (text === undefined) {
-        throw new ValidationError(`SQL parameter :${name} is not JSON-serialisable`);
-      }
-      return { value: { stringValue: text }, typeHint: "JSON" };
+      return { value: { stringValue: JSON.stringify(value.value) }, typeHint: "JSON" };
     }
     default:
       throw new ValidationError(`SQL parameter :${name} has an unsupported type ${typeof value}`);

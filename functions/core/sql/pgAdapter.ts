@@ -1,7 +1,7 @@
 import pg from "pg";
-import { DatabaseUnavailableError, ValidationError } from "../errors";
+import { DatabaseUnavailableError } from "../errors";
 import { compileNamedSql } from "./namedParams";
-import type { Row, SqlParams, SqlPort, SqlValue } from "./port";
+import { parameterValue, type Row, type SqlParams, type SqlPort, type SqlValue } from "./port";
 
 /**
  * The node-postgres adapter: used by the local runtime, `npm run migrate` and the tests.
@@ -128,12 +128,7 @@ export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
 
 function bind(sql: string, params: SqlParams | undefined): { text: string; values: unknown[] } {
   const { text, names } = compileNamedSql(sql);
-  const values = names.map((name) => {
-    if (!params || !(name in params) || params[name] === undefined) {
-      throw new ValidationError(`SQL parameter :${name} has no value`);
-    }
-    return toPg(params[name] as SqlValue);
-  });
+  const values = names.map((name) => toPg(parameterValue(name, params)));
   return { text, values };
 }
 

@@ -1,3 +1,5 @@
+import { ValidationError } from "../errors";
+
 /**
  * The SQL port: the only way `functions/core` talks to PostgreSQL.
  *
@@ -47,4 +49,29 @@ export interface SqlPort {
   transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T>;
   /** Releases connections; the port is unusable afterwards. */
   close(): Promise<void>;
+}
+
+/**
+ * The value bound to `:name`, checked the same way for both adapters: a missing value, an
+ * invalid Date, NaN or Infinity, or a json() of nothing is a ValidationError naming the
+ * parameter, never a value one adapter sends and the other refuses.
+ */
+export function parameterValue(name: string, params: SqlParams | undefined): SqlValue {
+  const value = params?.[name];
+  const problem =
+    value === undefined
+      ? "has no value"
+      : value instanceof Date && Number.isNaN(value.getTime())
+        ? "is an invalid Date"
+        : typeof value === "number" && !Number.isFinite(value)
+          ? `must be a finite number (got ${value})`
+          : typeof value === "object" &&
+              value !== null &&
+              !(value instanceof Date) &&
+              value.kind === "json" &&
+              ["undefined", "function", "symbol"].includes(typeof value.value)
+            ? "is not JSON-serialisable"
+            : undefined;
+  if (problem) throw new ValidationError(`SQL parameter :${name} ${problem}`);
+  return value as SqlValue;
 }

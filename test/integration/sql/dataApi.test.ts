@@ -281,6 +281,30 @@ describe("Data API adapter against a real PostgreSQL", () => {
     expect(server.calls.length).toBe(before);
   });
 
+  it("refuses the same bad parameters through both adapters, naming them, before any SQL runs", async () => {
+    // Prepare
+    const bad = [
+      [{ a: Number.NaN }, /:a must be a finite number/],
+      [{ a: new Date("nope") }, /:a is an invalid Date/],
+      [{ a: json(undefined) }, /:a is not JSON-serialisable/],
+      [{}, /:a has no value/],
+    ] as const;
+    const before = server.calls.length;
+
+    for (const [params, message] of bad) {
+      // Act
+      const viaDataApi = dataApi.query("SELECT :a AS a", params);
+      const viaPg = direct.query("SELECT :a AS a", params);
+
+      // Assess
+      await expect(viaDataApi).rejects.toThrow(ValidationError);
+      await expect(viaDataApi).rejects.toThrow(message);
+      await expect(viaPg).rejects.toThrow(ValidationError);
+      await expect(viaPg).rejects.toThrow(message);
+    }
+    expect(server.calls.length).toBe(before);
+  });
+
   it("waits for a resuming database and then succeeds", async () => {
     // Prepare
     server.failNext({ operation: "Execute", name: "DatabaseResumingException", times: 3 });
