@@ -1,5 +1,5 @@
 import { PipelineError, SettingsError } from "../functions/core/errors";
-import { createJsonLogger, errorFields } from "../functions/local/logger";
+import { createServiceLogger } from "../functions/core/telemetry/logger";
 import { startLocalRuntime } from "../functions/local/runtime";
 
 /**
@@ -8,7 +8,8 @@ import { startLocalRuntime } from "../functions/local/runtime";
  * SIGTERM stops gracefully, a second one stops at once.
  */
 
-const logger = createJsonLogger({ service: "local-runtime" });
+// The same JSON lines as the Lambdas (Powertools), so the runtime's lines read alike.
+const logger = createServiceLogger({ service: "local-runtime", environment: "local" });
 
 const fail = (message: string): never => {
   process.stderr.write(`npm start: ${message}\n`);
@@ -17,7 +18,7 @@ const fail = (message: string): never => {
 
 const runtime = await startLocalRuntime({ logger }).catch((error: unknown) => {
   if (error instanceof SettingsError || error instanceof PipelineError) return fail(error.message);
-  logger.debug("start failed", errorFields(error));
+  logger.debug("start failed", { error });
   return fail(`could not start: ${error instanceof Error ? error.message : String(error)}`);
 });
 process.stdout.write(`${runtime.banner}\n`);
@@ -34,7 +35,7 @@ const onSignal = (signal: NodeJS.Signals) => {
   runtime.stop().then(
     () => process.exit(0),
     (error: unknown) => {
-      logger.error("stop failed", errorFields(error));
+      logger.error("stop failed", { error });
       process.exit(1);
     },
   );

@@ -2,7 +2,6 @@ import type { Context } from "aws-lambda";
 import { type ExecutorScheduleEvent, scheduleEvent } from "../core/executor/scheduleEvent";
 import type { Logger } from "../core/telemetry/ports";
 import { createLambdaContext, type LocalLambdaContext } from "./lambdaContext";
-import { errorFields } from "./logger";
 
 /**
  * The local EventBridge rule: invokes the executor handler every SCHEDULE_INTERVAL_MS, the
@@ -87,7 +86,7 @@ export function startExecutorSchedule(options: ExecutorScheduleOptions): Executo
         (error) => {
           options.logger.error("executor invocation failed", {
             ...invocation,
-            ...errorFields(error),
+            error: error,
           });
         },
       )

@@ -12,7 +12,6 @@ import {
 import { applyCorsHeaders, type CorsConfig, preflightHeaders } from "./cors";
 import type { JwtAuthorizer } from "./jwtAuthorizer";
 import { createLambdaContext } from "./lambdaContext";
-import { errorFields } from "./logger";
 import { matchRoute } from "./routes";
 
 /**
@@ -47,7 +46,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       .catch((error) => {
         options.logger.error("request failed in the local gateway", {
           requestId,
-          ...errorFields(error),
+          error: error,
         });
         return gatewayResponse("internalError");
       })
@@ -136,7 +135,7 @@ export function createApiServer(options: ApiServerOptions): Server {
       return fromLambdaResult(await options.handler(event, context));
     } catch (error) {
       // A Lambda that throws is API Gateway's plain 500: nothing of the error reaches the caller.
-      options.logger.error("api handler threw", { requestId, ...errorFields(error) });
+      options.logger.error("api handler threw", { requestId, error: error });
       return gatewayResponse("internalError");
     }
   }

@@ -12,7 +12,6 @@ import {
 } from "./executorSchedule";
 import { type ApiHandler, createApiServer } from "./httpServer";
 import { createJwtAuthorizer } from "./jwtAuthorizer";
-import { errorFields } from "./logger";
 import { probeOllama } from "./ollamaProbe";
 import { type LocalRuntimeSettings, readLocalRuntimeSettings } from "./settings";
 import { signLocalToken } from "./token";
@@ -122,7 +121,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     await schedule?.stop(0).catch(() => {});
     server?.close();
     await database.stop().catch((stopError) => {
-      logger.error("could not stop PostgreSQL", errorFields(stopError));
+      logger.error("could not stop PostgreSQL", { error: stopError });
     });
     process.off("exit", lastResort);
     throw error;
@@ -164,10 +163,10 @@ async function stopRuntime(parts: {
   await serverClosed;
   clearTimeout(cut);
   await parts.closeExecutor().catch((error) => {
-    logger.warn("closing the executor's database connections failed", errorFields(error));
+    logger.warn("closing the executor's database connections failed", { error });
   });
   await parts.closeApi().catch((error) => {
-    logger.warn("closing the api's database connections failed", errorFields(error));
+    logger.warn("closing the api's database connections failed", { error });
   });
   await database.stop();
   logger.info("stopped", { ...report });
