@@ -1,18 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signLocalToken } from "../../functions/local/token";
-import { E2E_MODELS, REMOTE } from "../support/e2eTarget";
+import { describe, expect, it } from "vitest";
+import { useEmbeddedRuntime } from "../support/e2eRuntime";
+import { REMOTE } from "../support/e2eTarget";
 import { ApiClient, isFinal } from "../support/http";
-import {
-  FAST_RUNTIME_ENV,
-  startRuntime,
-  stopAllRuntimes,
-  stopLeftoverPostgres,
-} from "../support/localRuntime";
-import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServer";
+import { startRuntime } from "../support/localRuntime";
 
 /**
  * `kill -9` in the middle of a task, then `npm start` again on the same data directory:
@@ -20,32 +11,14 @@ import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServe
  * expires, and the task is run again and completed, once.
  */
 
-let dataDir: string;
-let ollama: OllamaTestServer;
-
-beforeAll(async () => {
-  if (REMOTE) return;
-  // Made by the runtime itself, as on a fresh clone (and readable by the `postgres` user
-  // PostgreSQL runs as when this is root, which a 0700 mkdtemp directory is not).
-  dataDir = join(tmpdir(), `task-pipeline-e2e-crash-${randomUUID()}`);
-  ollama = await startOllamaServer({ models: E2E_MODELS });
-});
-afterAll(async () => {
-  if (REMOTE) return;
-  await stopAllRuntimes();
-  stopLeftoverPostgres(dataDir);
-  await ollama?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const runtime = useEmbeddedRuntime("crash");
 
 describe.skipIf(REMOTE)("a runtime killed mid-task", () => {
   it("completes the task once after a restart", { timeout: 300_000 }, async () => {
     // Prepare: a task whose LLM call is still running when the runtime dies.
-    const env = { DATA_DIR: dataDir, OLLAMA_HOST: ollama.url, OLLAMA_MODELS: E2E_MODELS.join(",") };
-    const token = await signLocalToken({
-      sub: `crash-${randomUUID()}`,
-      secret: FAST_RUNTIME_ENV.LOCAL_JWT_SECRET as string,
-    });
+    const { ollama } = runtime;
+    const env = runtime.env();
+    const token = await runtime.token("crash");
     const tag = `crash-${randomUUID()}`;
     ollama.setLatency((call) => (call.lastUserMessage.includes(tag) ? 25_000 : 0));
     const first = await startRuntime(env);

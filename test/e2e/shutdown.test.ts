@@ -1,20 +1,11 @@
-import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
 import { startEmbeddedPostgres } from "../../functions/local/embeddedPostgres";
-import { signLocalToken } from "../../functions/local/token";
-import { E2E_MODELS, REMOTE } from "../support/e2eTarget";
+import { useEmbeddedRuntime } from "../support/e2eRuntime";
+import { REMOTE } from "../support/e2eTarget";
 import { ApiClient, type TaskView } from "../support/http";
-import {
-  FAST_RUNTIME_ENV,
-  startRuntime,
-  stopAllRuntimes,
-  stopLeftoverPostgres,
-} from "../support/localRuntime";
-import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServer";
+import { startRuntime } from "../support/localRuntime";
 
 /**
  * Ctrl-C while tasks run, on the embedded PostgreSQL (`npm start` as a newcomer runs it):
@@ -23,37 +14,16 @@ import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServe
  * sees every task and finishes the work.
  */
 
-let dataDir: string;
-let ollama: OllamaTestServer;
-
-beforeAll(async () => {
-  if (REMOTE) return;
-  dataDir = join(tmpdir(), `task-pipeline-e2e-stop-${randomUUID()}`);
-  ollama = await startOllamaServer({ models: E2E_MODELS });
-});
-afterAll(async () => {
-  if (REMOTE) return;
-  await stopAllRuntimes();
-  stopLeftoverPostgres(dataDir);
-  await ollama?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-});
+const runtime = useEmbeddedRuntime("stop");
 
 describe.skipIf(REMOTE)("Ctrl-C during work", () => {
   it("leaves no task in_progress, and a restart sees every task and finishes them", {
     timeout: 300_000,
   }, async () => {
     // Prepare: slow tasks in flight, quick ones done, future ones waiting.
-    const env = {
-      DATA_DIR: dataDir,
-      OLLAMA_HOST: ollama.url,
-      OLLAMA_MODELS: E2E_MODELS.join(","),
-      SHUTDOWN_GRACE_MS: "1000",
-    };
-    const token = await signLocalToken({
-      sub: `stop-${randomUUID()}`,
-      secret: FAST_RUNTIME_ENV.LOCAL_JWT_SECRET as string,
-    });
+    const { dataDir, ollama } = runtime;
+    const env = runtime.env({ SHUTDOWN_GRACE_MS: "1000" });
+    const token = await runtime.token("stop");
     ollama.setLatency((call) => (call.lastUserMessage.includes("slow") ? 25_000 : 0));
     const first = await startRuntime(env);
     const api = new ApiClient(first.url);

@@ -3,18 +3,7 @@ import { describe, expect, it } from "vitest";
 import { hashMigrations } from "../../lib/migrations";
 import { projectPath } from "../../lib/paths";
 import { synthesized } from "./support/synth";
-import {
-  ingressRules,
-  lambdaEnvironment,
-  onlyResource,
-  pipelineFunction,
-  property,
-  referencedId,
-  referencedIds,
-  resourcesOfType,
-  subnetsWithRouteOut,
-  subnetTag,
-} from "./support/template";
+import * as cfn from "./support/template";
 
 describe("the Aurora cluster", () => {
   it("is PostgreSQL 17.4+ Serverless v2 with the Data API on, encrypted, credentials from Secrets Manager", () => {
@@ -22,7 +11,7 @@ describe("the Aurora cluster", () => {
     const { template } = synthesized("dev");
 
     // Act
-    const [, cluster] = onlyResource(template, "AWS::RDS::DBCluster");
+    const [, cluster] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
 
     // Assess
     template.hasResourceProperties("AWS::RDS::DBCluster", {
@@ -56,30 +45,32 @@ describe("the Aurora cluster", () => {
   it("is never public: no public instance, isolated subnets only, no ingress but the rotation Lambda's", () => {
     // Prepare
     const { template } = synthesized("prod");
-    const [clusterId, cluster] = onlyResource(template, "AWS::RDS::DBCluster");
-    const [, subnetGroup] = onlyResource(template, "AWS::RDS::DBSubnetGroup");
-    const instances = Object.values(resourcesOfType(template, "AWS::RDS::DBInstance"));
-    const clusterGroups = property<unknown[]>(cluster, "VpcSecurityGroupIds").map(referencedId);
-    const rotationGroups = Object.keys(resourcesOfType(template, "AWS::EC2::SecurityGroup")).filter(
-      (id) => id.startsWith("DatabaseRotationSecurityGroup"),
-    );
+    const [clusterId, cluster] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
+    const [, subnetGroup] = cfn.onlyResource(template, "AWS::RDS::DBSubnetGroup");
+    const instances = Object.values(cfn.resourcesOfType(template, "AWS::RDS::DBInstance"));
+    const clusterGroups = cfn
+      .property<unknown[]>(cluster, "VpcSecurityGroupIds")
+      .map(cfn.referencedId);
+    const rotationGroups = Object.keys(
+      cfn.resourcesOfType(template, "AWS::EC2::SecurityGroup"),
+    ).filter((id) => id.startsWith("DatabaseRotationSecurityGroup"));
 
     // Act
-    const subnetIds = property<unknown[]>(subnetGroup, "SubnetIds").map(referencedId);
-    const ingressToCluster = ingressRules(template).filter((r) =>
-      clusterGroups.includes(r.groupId),
-    );
+    const subnetIds = cfn.property<unknown[]>(subnetGroup, "SubnetIds").map(cfn.referencedId);
+    const ingressToCluster = cfn
+      .ingressRules(template)
+      .filter((r) => clusterGroups.includes(r.groupId));
 
     // Assess
     expect(clusterId).toBeTruthy();
     expect(instances.length).toBeGreaterThan(0);
     for (const instance of instances) expect(instance.Properties?.PubliclyAccessible).toBe(false);
     for (const subnet of subnetIds) {
-      expect(subnetTag(template, subnet as string, "aws-cdk:subnet-type")).toBe("Isolated");
-      expect(subnetsWithRouteOut(template).has(subnet as string)).toBe(false);
+      expect(cfn.subnetTag(template, subnet as string, "aws-cdk:subnet-type")).toBe("Isolated");
+      expect(cfn.subnetsWithRouteOut(template).has(subnet as string)).toBe(false);
     }
     expect(rotationGroups).toHaveLength(1);
-    expect(ingressToCluster.map((r) => referencedId(r.rule.SourceSecurityGroupId))).toEqual(
+    expect(ingressToCluster.map((r) => cfn.referencedId(r.rule.SourceSecurityGroupId))).toEqual(
       rotationGroups,
     );
   });
@@ -87,13 +78,15 @@ describe("the Aurora cluster", () => {
   it("has no ingress at all where the secret is not rotated (dev)", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [, cluster] = onlyResource(template, "AWS::RDS::DBCluster");
-    const clusterGroups = property<unknown[]>(cluster, "VpcSecurityGroupIds").map(referencedId);
+    const [, cluster] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
+    const clusterGroups = cfn
+      .property<unknown[]>(cluster, "VpcSecurityGroupIds")
+      .map(cfn.referencedId);
 
     // Act
-    const ingressToCluster = ingressRules(template).filter((r) =>
-      clusterGroups.includes(r.groupId),
-    );
+    const ingressToCluster = cfn
+      .ingressRules(template)
+      .filter((r) => clusterGroups.includes(r.groupId));
 
     // Assess
     expect(ingressToCluster).toEqual([]);
@@ -105,7 +98,7 @@ describe("the Aurora cluster", () => {
 
     // Act
     const retained = (type: string) =>
-      Object.values(resourcesOfType(template, type)).map((r) => [
+      Object.values(cfn.resourcesOfType(template, type)).map((r) => [
         r.DeletionPolicy,
         r.UpdateReplacePolicy,
       ]);
@@ -130,7 +123,7 @@ describe("the Aurora cluster", () => {
     const { template } = synthesized("dev");
 
     // Act
-    const [, cluster] = onlyResource(template, "AWS::RDS::DBCluster");
+    const [, cluster] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
 
     // Assess
     expect(cluster.Properties?.DeletionProtection).toBe(false);
@@ -143,31 +136,31 @@ describe("the migrations custom resource", () => {
   it("runs the migrate Lambda with a hash of migrations/ so a changed file re-runs it", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [migrateId] = pipelineFunction(template, "migrate");
-    const [clusterId] = onlyResource(template, "AWS::RDS::DBCluster");
+    const [migrateId] = cfn.pipelineFunction(template, "migrate");
+    const [clusterId] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
 
     // Act
-    const [, migrations] = onlyResource(template, "Custom::TaskPipelineMigrations");
+    const [, migrations] = cfn.onlyResource(template, "Custom::TaskPipelineMigrations");
 
     // Assess
     expect(migrations.Properties?.MigrationsHash).toBe(hashMigrations(projectPath("migrations")));
     expect(migrations.Properties?.MigrationsHash).toMatch(/^[0-9a-f]{64}$/);
-    expect(referencedIds(migrations.Properties?.ClusterArn).has(clusterId)).toBe(true);
+    expect(cfn.referencedIds(migrations.Properties?.ClusterArn).has(clusterId)).toBe(true);
     // The provider's framework function invokes the migrate Lambda.
-    const framework = Object.values(resourcesOfType(template, "AWS::Lambda::Function")).find((fn) =>
-      referencedIds(fn.Properties?.Environment).has(migrateId),
+    const framework = Object.values(cfn.resourcesOfType(template, "AWS::Lambda::Function")).find(
+      (fn) => cfn.referencedIds(fn.Properties?.Environment).has(migrateId),
     );
     expect(framework).toBeDefined();
-    expect(referencedIds(migrations.Properties?.ServiceToken).size).toBe(1);
+    expect(cfn.referencedIds(migrations.Properties?.ServiceToken).size).toBe(1);
   });
 
   it("waits for the cluster's writer, and the schedule and API wait for it", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [migrationsId, migrations] = onlyResource(template, "Custom::TaskPipelineMigrations");
-    const [writerId] = onlyResource(template, "AWS::RDS::DBInstance");
-    const [, rule] = onlyResource(template, "AWS::Events::Rule");
-    const [, stage] = onlyResource(template, "AWS::ApiGatewayV2::Stage");
+    const [migrationsId, migrations] = cfn.onlyResource(template, "Custom::TaskPipelineMigrations");
+    const [writerId] = cfn.onlyResource(template, "AWS::RDS::DBInstance");
+    const [, rule] = cfn.onlyResource(template, "AWS::Events::Rule");
+    const [, stage] = cfn.onlyResource(template, "AWS::ApiGatewayV2::Stage");
 
     // Act
     const dependsOn = (r: { DependsOn?: string | string[] }) => [r.DependsOn ?? []].flat();
@@ -181,19 +174,19 @@ describe("the migrations custom resource", () => {
   it("gives the api, executor and migrate Lambdas the Data API settings of this cluster", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [clusterId] = onlyResource(template, "AWS::RDS::DBCluster");
-    const [secretAttachmentId] = onlyResource(
+    const [clusterId] = cfn.onlyResource(template, "AWS::RDS::DBCluster");
+    const [secretAttachmentId] = cfn.onlyResource(
       template,
       "AWS::SecretsManager::SecretTargetAttachment",
     );
 
     for (const service of ["api", "executor", "migrate"]) {
       // Act
-      const environment = lambdaEnvironment(pipelineFunction(template, service)[1]);
+      const environment = cfn.lambdaEnvironment(cfn.pipelineFunction(template, service)[1]);
 
       // Assess
-      expect(referencedIds(environment.DB_CLUSTER_ARN)).toEqual(new Set([clusterId]));
-      expect(referencedId(environment.DB_SECRET_ARN)).toBe(secretAttachmentId);
+      expect(cfn.referencedIds(environment.DB_CLUSTER_ARN)).toEqual(new Set([clusterId]));
+      expect(cfn.referencedId(environment.DB_SECRET_ARN)).toBe(secretAttachmentId);
       expect(environment.DB_NAME).toBe("tasks");
     }
   });

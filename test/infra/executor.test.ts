@@ -4,18 +4,7 @@ import { scheduleEvent } from "../../functions/core/executor/scheduleEvent";
 import { executorTimeoutSeconds } from "../../lib/config/environmentSettings";
 import { loadEnvironment } from "../../lib/config/loadEnvironment";
 import { cdkJsonContext, synthesized } from "./support/synth";
-import {
-  ingressRules,
-  lambdaEnvironment,
-  onlyResource,
-  pipelineFunction,
-  property,
-  referencedId,
-  referencedIds,
-  resourcesOfType,
-  subnetsWithRouteOut,
-  subnetTag,
-} from "./support/template";
+import * as cfn from "./support/template";
 
 const settingsOf = (name: string) => loadEnvironment(cdkJsonContext().environments, name).settings;
 
@@ -23,11 +12,11 @@ describe("the executor's schedule", () => {
   it("runs the executor at rate(1 minute) with the shared tick event and a dead-letter queue", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [executorId] = pipelineFunction(template, "executor");
+    const [executorId] = cfn.pipelineFunction(template, "executor");
     const deadLetterQueue = new Capture();
 
     // Act
-    const [, rule] = onlyResource(template, "AWS::Events::Rule");
+    const [, rule] = cfn.onlyResource(template, "AWS::Events::Rule");
 
     // Assess
     template.hasResourceProperties("AWS::Events::Rule", {
@@ -42,7 +31,7 @@ describe("the executor's schedule", () => {
       ],
     });
     expect(rule.Properties?.Targets).toHaveLength(1);
-    expect(Object.keys(resourcesOfType(template, "AWS::SQS::Queue"))).toContain(
+    expect(Object.keys(cfn.resourcesOfType(template, "AWS::SQS::Queue"))).toContain(
       deadLetterQueue.asString(),
     );
   });
@@ -50,13 +39,13 @@ describe("the executor's schedule", () => {
   it("does not retry a failed invocation and sends it to the same dead-letter queue", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [executorId] = pipelineFunction(template, "executor");
-    const [, rule] = onlyResource(template, "AWS::Events::Rule");
+    const [executorId] = cfn.pipelineFunction(template, "executor");
+    const [, rule] = cfn.onlyResource(template, "AWS::Events::Rule");
     const targets = rule.Properties?.Targets as { DeadLetterConfig: { Arn: unknown } }[];
-    const ruleDeadLetterQueue = referencedId(targets[0]?.DeadLetterConfig.Arn);
+    const ruleDeadLetterQueue = cfn.referencedId(targets[0]?.DeadLetterConfig.Arn);
 
     // Act
-    const [, invokeConfig] = onlyResource(template, "AWS::Lambda::EventInvokeConfig");
+    const [, invokeConfig] = cfn.onlyResource(template, "AWS::Lambda::EventInvokeConfig");
 
     // Assess
     expect(invokeConfig.Properties).toMatchObject({
@@ -85,44 +74,45 @@ describe("the executor Lambda", () => {
   it("runs in the isolated subnets: private, with no route out of the VPC", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [, executor] = pipelineFunction(template, "executor");
+    const [, executor] = cfn.pipelineFunction(template, "executor");
 
     // Act
     const vpcConfig = executor.Properties?.VpcConfig as {
       SubnetIds: unknown[];
       SecurityGroupIds: unknown[];
     };
-    const subnetIds = vpcConfig.SubnetIds.map(referencedId) as string[];
+    const subnetIds = vpcConfig.SubnetIds.map(cfn.referencedId) as string[];
 
     // Assess
     expect(subnetIds.length).toBeGreaterThanOrEqual(2);
     for (const subnet of subnetIds) {
-      expect(subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Isolated");
-      expect(subnetTag(template, subnet, "aws-cdk:subnet-name")).toBe("isolated");
-      expect(subnetsWithRouteOut(template).has(subnet)).toBe(false);
+      expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Isolated");
+      expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-name")).toBe("isolated");
+      expect(cfn.subnetsWithRouteOut(template).has(subnet)).toBe(false);
     }
     // dev's VPC does have a route out (the Ollama instance's NAT): just not from these subnets.
-    expect(subnetsWithRouteOut(template).size).toBeGreaterThan(0);
+    expect(cfn.subnetsWithRouteOut(template).size).toBeGreaterThan(0);
   });
 
   it("reaches RDS Data API, Secrets Manager and SQS through interface endpoints that admit only it", () => {
     // Prepare
     const { template } = synthesized("prod");
-    const [, executor] = pipelineFunction(template, "executor");
-    const executorGroup = referencedId(
-      property<{ SecurityGroupIds: unknown[] }>(executor, "VpcConfig").SecurityGroupIds[0],
+    const [, executor] = cfn.pipelineFunction(template, "executor");
+    const executorGroup = cfn.referencedId(
+      cfn.property<{ SecurityGroupIds: unknown[] }>(executor, "VpcConfig").SecurityGroupIds[0],
     );
-    const endpoints = Object.values(resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
+    const endpoints = Object.values(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
 
     for (const service of ["rds-data", "secretsmanager", "sqs"]) {
       // Act
       const endpoint = endpoints.find((e) =>
         JSON.stringify(e.Properties?.ServiceName).includes(`.${service}"`),
       );
-      const groups = property<unknown[]>(endpoint, "SecurityGroupIds").map(referencedId);
-      const sources = ingressRules(template)
+      const groups = cfn.property<unknown[]>(endpoint, "SecurityGroupIds").map(cfn.referencedId);
+      const sources = cfn
+        .ingressRules(template)
         .filter((r) => groups.includes(r.groupId))
-        .map((r) => referencedId(r.rule.SourceSecurityGroupId));
+        .map((r) => cfn.referencedId(r.rule.SourceSecurityGroupId));
 
       // Assess
       expect(endpoint?.Properties).toMatchObject({
@@ -142,7 +132,7 @@ describe("the executor Lambda", () => {
   it("has no NAT gateway unless Ollama runs on an instance in the VPC", () => {
     // Prepare / Act
     const natCount = (name: "dev" | "staging" | "prod" | "localstack") =>
-      Object.keys(resourcesOfType(synthesized(name).template, "AWS::EC2::NatGateway")).length;
+      Object.keys(cfn.resourcesOfType(synthesized(name).template, "AWS::EC2::NatGateway")).length;
 
     // Assess
     expect(natCount("prod")).toBe(0); // privateLink
@@ -157,8 +147,8 @@ describe("the executor Lambda", () => {
       const { template } = synthesized(name);
 
       // Act
-      const [, executor] = pipelineFunction(template, "executor");
-      const environment = lambdaEnvironment(executor);
+      const [, executor] = cfn.pipelineFunction(template, "executor");
+      const environment = cfn.lambdaEnvironment(executor);
 
       // Assess
       const expected = executorTimeoutSeconds(settings);
@@ -177,14 +167,14 @@ describe("the executor Lambda", () => {
     // Prepare
     const settings = settingsOf("dev");
     const { template } = synthesized("dev");
-    const [failedTasksId] = Object.entries(resourcesOfType(template, "AWS::SQS::Queue")).find(
+    const [failedTasksId] = Object.entries(cfn.resourcesOfType(template, "AWS::SQS::Queue")).find(
       ([id]) => id.startsWith("FailedTasks"),
     ) as [string, unknown];
-    const [instanceId] = onlyResource(template, "AWS::EC2::Instance");
+    const [instanceId] = cfn.onlyResource(template, "AWS::EC2::Instance");
 
     // Act
-    const [, executor] = pipelineFunction(template, "executor");
-    const environment = lambdaEnvironment(executor);
+    const [, executor] = cfn.pipelineFunction(template, "executor");
+    const environment = cfn.lambdaEnvironment(executor);
 
     // Assess
     expect(environment).toMatchObject({
@@ -201,7 +191,7 @@ describe("the executor Lambda", () => {
       NODE_OPTIONS: "--enable-source-maps",
     });
     expect(environment.FAILED_TASKS_QUEUE_URL).toEqual({ Ref: failedTasksId });
-    expect(referencedIds(environment.OLLAMA_HOST)).toEqual(new Set([instanceId]));
+    expect(cfn.referencedIds(environment.OLLAMA_HOST)).toEqual(new Set([instanceId]));
   });
 
   it("is bundled as arm64 Node.js 22 with the log retention of its environment", () => {
@@ -211,11 +201,11 @@ describe("the executor Lambda", () => {
 
     for (const service of ["api", "executor", "migrate"]) {
       // Act
-      const [, fn] = pipelineFunction(template, service);
-      const logGroupId = referencedId(
-        property<{ LogGroup: unknown }>(fn, "LoggingConfig").LogGroup,
+      const [, fn] = cfn.pipelineFunction(template, service);
+      const logGroupId = cfn.referencedId(
+        cfn.property<{ LogGroup: unknown }>(fn, "LoggingConfig").LogGroup,
       );
-      const logGroup = resourcesOfType(template, "AWS::Logs::LogGroup")[logGroupId as string];
+      const logGroup = cfn.resourcesOfType(template, "AWS::Logs::LogGroup")[logGroupId as string];
 
       // Assess
       expect(fn.Properties).toMatchObject({

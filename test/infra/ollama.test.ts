@@ -3,49 +3,43 @@ import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../lib/config/loadEnvironment";
 import { cdkJsonContext, synthesized } from "./support/synth";
-import {
-  type CfnResource,
-  ingressRules,
-  joinedText,
-  lambdaEnvironment,
-  onlyResource,
-  pipelineFunction,
-  property,
-  referencedId,
-  referencedIds,
-  resourcesOfType,
-  subnetTag,
-} from "./support/template";
+import type { CfnResource } from "./support/template";
+import * as cfn from "./support/template";
 
 /** The executor Lambda's security group id. */
 function executorGroupOf(template: Template): string {
-  const [, executor] = pipelineFunction(template, "executor");
-  const groups = property<{ SecurityGroupIds: unknown[] }>(executor, "VpcConfig").SecurityGroupIds;
-  return referencedId(groups[0]) as string;
+  const [, executor] = cfn.pipelineFunction(template, "executor");
+  const groups = cfn.property<{ SecurityGroupIds: unknown[] }>(
+    executor,
+    "VpcConfig",
+  ).SecurityGroupIds;
+  return cfn.referencedId(groups[0]) as string;
 }
 
 /** Every ingress rule that opens Ollama's port 11434, on any group. */
 const ollamaPortRules = (template: Template) =>
-  ingressRules(template).filter(
-    (r) => Number(r.rule.FromPort) <= 11434 && Number(r.rule.ToPort) >= 11434,
-  );
+  cfn
+    .ingressRules(template)
+    .filter((r) => Number(r.rule.FromPort) <= 11434 && Number(r.rule.ToPort) >= 11434);
 
 describe("Ollama on an instance in the VPC (dev)", () => {
   it("opens port 11434 to the executor's security group and to nothing else", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [, instance] = onlyResource(template, "AWS::EC2::Instance");
+    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
     const instanceGroups = (
-      property<{ GroupSet: unknown[] }[]>(instance, "NetworkInterfaces")[0]?.GroupSet ?? []
-    ).map(referencedId);
+      cfn.property<{ GroupSet: unknown[] }[]>(instance, "NetworkInterfaces")[0]?.GroupSet ?? []
+    ).map(cfn.referencedId);
 
     // Act
     const rules = ollamaPortRules(template);
-    const intoInstance = ingressRules(template).filter((r) => instanceGroups.includes(r.groupId));
+    const intoInstance = cfn
+      .ingressRules(template)
+      .filter((r) => instanceGroups.includes(r.groupId));
 
     // Assess
     expect(rules).toHaveLength(1);
-    expect(referencedId(rules[0]?.rule.SourceSecurityGroupId)).toBe(executorGroupOf(template));
+    expect(cfn.referencedId(rules[0]?.rule.SourceSecurityGroupId)).toBe(executorGroupOf(template));
     expect(rules[0]?.rule).toMatchObject({ IpProtocol: "tcp", FromPort: 11434, ToPort: 11434 });
     // The instance takes no other inbound traffic at all (SSM needs none).
     expect(intoInstance).toEqual(rules);
@@ -56,9 +50,9 @@ describe("Ollama on an instance in the VPC (dev)", () => {
     const { template } = synthesized("dev");
 
     // Act
-    const [, instance] = onlyResource(template, "AWS::EC2::Instance");
-    const subnet = referencedId(
-      property<{ SubnetId: unknown }[]>(instance, "NetworkInterfaces")[0]?.SubnetId,
+    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
+    const subnet = cfn.referencedId(
+      cfn.property<{ SubnetId: unknown }[]>(instance, "NetworkInterfaces")[0]?.SubnetId,
     ) as string;
 
     // Assess
@@ -73,7 +67,7 @@ describe("Ollama on an instance in the VPC (dev)", () => {
         },
       ],
     });
-    expect(subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Private");
+    expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Private");
     template.hasResourceProperties("AWS::EC2::LaunchTemplate", {
       LaunchTemplateData: { MetadataOptions: { HttpTokens: "required" } },
     });
@@ -100,9 +94,9 @@ describe("Ollama on an instance in the VPC (dev)", () => {
     const { template } = synthesized("dev");
 
     // Act
-    const [, instance] = onlyResource(template, "AWS::EC2::Instance");
-    const userData = joinedText(
-      property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
+    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
+    const userData = cfn.joinedText(
+      cfn.property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
     );
 
     // Assess
@@ -115,10 +109,10 @@ describe("Ollama on an instance in the VPC (dev)", () => {
   it("points the executor's OLLAMA_HOST at the instance's private DNS name", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [instanceId] = onlyResource(template, "AWS::EC2::Instance");
+    const [instanceId] = cfn.onlyResource(template, "AWS::EC2::Instance");
 
     // Act
-    const host = lambdaEnvironment(pipelineFunction(template, "executor")[1]).OLLAMA_HOST;
+    const host = cfn.lambdaEnvironment(cfn.pipelineFunction(template, "executor")[1]).OLLAMA_HOST;
 
     // Assess
     expect(host).toEqual({
@@ -132,23 +126,27 @@ describe("Ollama over PrivateLink (prod)", () => {
     // Prepare
     const { ollama } = loadEnvironment(cdkJsonContext().environments, "prod").settings;
     const { template } = synthesized("prod");
-    const endpoints = Object.entries(resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
+    const endpoints = Object.entries(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
 
     // Act
     const [endpointId, endpoint] = endpoints.find(
       ([, e]) =>
         ollama.mode === "privateLink" && e.Properties?.ServiceName === ollama.endpointServiceName,
     ) as [string, CfnResource];
-    const endpointGroups = property<unknown[]>(endpoint, "SecurityGroupIds").map(referencedId);
+    const endpointGroups = cfn
+      .property<unknown[]>(endpoint, "SecurityGroupIds")
+      .map(cfn.referencedId);
     const rules = ollamaPortRules(template);
 
     // Assess
     expect(rules).toHaveLength(1);
     expect(endpointGroups).toContain(rules[0]?.groupId);
-    expect(referencedId(rules[0]?.rule.SourceSecurityGroupId)).toBe(executorGroupOf(template));
+    expect(cfn.referencedId(rules[0]?.rule.SourceSecurityGroupId)).toBe(executorGroupOf(template));
     template.resourceCountIs("AWS::EC2::Instance", 0);
     expect(
-      referencedIds(lambdaEnvironment(pipelineFunction(template, "executor")[1]).OLLAMA_HOST),
+      cfn.referencedIds(
+        cfn.lambdaEnvironment(cfn.pipelineFunction(template, "executor")[1]).OLLAMA_HOST,
+      ),
     ).toEqual(new Set([endpointId]));
   });
 });
@@ -160,7 +158,7 @@ describe("Ollama at a URL (localstack)", () => {
     const { template } = synthesized("localstack");
 
     // Act
-    const host = lambdaEnvironment(pipelineFunction(template, "executor")[1]).OLLAMA_HOST;
+    const host = cfn.lambdaEnvironment(cfn.pipelineFunction(template, "executor")[1]).OLLAMA_HOST;
 
     // Assess
     expect(ollama.mode).toBe("external");

@@ -123,13 +123,7 @@ describe("request bodies", () => {
     ["a trailing comma", '{"type": "summarize",}'],
   ])("answers 400 invalid_json for %s", async (_, body) => {
     // Act
-    const answer = await api.call({
-      method: "POST",
-      path: "/api/tasks",
-      sub: ALICE,
-      body,
-      headers: { "content-type": "application/json" },
-    });
+    const answer = await api.postJsonText(body, ALICE);
 
     // Assess
     expect(answer.status).toBe(400);
@@ -154,13 +148,7 @@ describe("request bodies", () => {
     ["an unpaired surrogate", '{"type":"summarize","input":{"text":"\\ud800"}}', /surrogate/],
   ])("answers 400 for JSON PostgreSQL could not store as sent: %s", async (_, body, message) => {
     // Act
-    const answer = await api.call({
-      method: "POST",
-      path: "/api/tasks",
-      sub: ALICE,
-      body,
-      headers: { "content-type": "application/json" },
-    });
+    const answer = await api.postJsonText(body, ALICE);
 
     // Assess
     expect(answer.status).toBe(400);
@@ -171,13 +159,10 @@ describe("request bodies", () => {
 
   it("names where unstorable text was", async () => {
     // Act
-    const answer = await api.call({
-      method: "POST",
-      path: "/api/tasks",
-      sub: ALICE,
-      body: '{"type":"summarize","input":{"text":"a\\u0000b"}}',
-      headers: { "content-type": "application/json" },
-    });
+    const answer = await api.postJsonText(
+      '{"type":"summarize","input":{"text":"a\\u0000b"}}',
+      ALICE,
+    );
 
     // Assess
     expect(answer.body.error.details).toEqual([

@@ -200,13 +200,7 @@ describe("POST /api/tasks", () => {
     ["a number", "42"],
   ])("answers 400 for %s", async (_, body) => {
     // Act
-    const answer = await api.call({
-      method: "POST",
-      path: "/api/tasks",
-      sub: ALICE,
-      body,
-      headers: { "content-type": "application/json" },
-    });
+    const answer = await api.postJsonText(body, ALICE);
 
     // Assess
     expect(answer.status).toBe(400);

@@ -36,6 +36,8 @@ export interface TestApi {
   logs: LogLine[];
   metrics: Array<{ name: string; unit: MetricUnit; value: number }>;
   store: TaskStore;
+  /** POST /api/tasks as `sub`, with `body` sent as it is (a string, or none) as application/json. */
+  postJsonText(body: string | undefined, sub: string): Promise<ApiAnswer>;
 }
 
 export function createTestApi(
@@ -81,7 +83,21 @@ export function createTestApi(
     metrics,
   };
   const handler = createApiHandler(deps);
-  return { call: (request) => callApi(handler, request), logs, metrics: recorded, store };
+  const call = (request: ApiRequest) => callApi(handler, request);
+  return {
+    call,
+    logs,
+    metrics: recorded,
+    store,
+    postJsonText: (body, sub) =>
+      call({
+        method: "POST",
+        path: "/api/tasks",
+        sub,
+        body,
+        headers: { "content-type": "application/json" },
+      }),
+  };
 }
 
 /** A valid create body for each built-in type. */

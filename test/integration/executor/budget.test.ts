@@ -1,17 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runExecutor } from "../../../functions/core/executor/loop";
-import { TaskStore } from "../../../functions/core/tasks/store";
-import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import {
   createTask,
   createTasks,
   llmFor,
   loopDeps,
-  MODEL,
   OWNER,
   recordingTasks,
   statusCounts,
+  useExecutorFixture,
   waitUntil,
 } from "./harness";
 
@@ -21,36 +18,24 @@ import {
  * loop returns before the budget ends.
  */
 
-const db = useTestDatabase();
-let server: OllamaTestServer;
-let store: TaskStore;
+const ctx = useExecutorFixture();
 
 // Reserve = LLM_TIMEOUT_MS 1 s + margin 1 s = 2 s.
 const settings = { LLM_TIMEOUT_MS: 1_000, MAX_CONCURRENCY: 2 };
 const tuning = { reserveMarginMs: 1_000 };
 
-beforeAll(async () => {
-  server = await startOllamaServer({ models: [MODEL] });
-  store = new TaskStore(db.current.sql);
-});
-afterEach(async () => {
-  server.reset();
-  await db.current.truncate();
-});
-afterAll(() => server.stop());
-
 describe("the executor's time budget", () => {
   it("stops claiming when the budget falls below the reserve and returns before it ends", async () => {
     // Prepare: far more work than fits in the budget.
-    server.setLatency(300);
-    await createTasks(store, 60);
-    const tasks = recordingTasks(store);
+    ctx.server.setLatency(300);
+    await createTasks(ctx.store, 60);
+    const tasks = recordingTasks(ctx.store);
     const budgetMs = 5_000;
 
     // Act
     const startedAt = Date.now();
     const summary = await runExecutor(
-      loopDeps({ tasks, llm: llmFor(server.url), workerId: "budget-1", settings, tuning }),
+      loopDeps({ tasks, llm: llmFor(ctx.server.url), workerId: "budget-1", settings, tuning }),
       budgetMs,
     );
     const returnedAt = Date.now();
@@ -66,7 +51,7 @@ describe("the executor's time budget", () => {
     ).toBe(true);
     expect(returnedAt - startedAt).toBeLessThan(budgetMs);
     // What it claimed it finished; the rest is still waiting, untouched.
-    const counts = await statusCounts(db.current.sql);
+    const counts = await statusCounts(ctx.db.current.sql);
     expect(counts.in_progress).toBeUndefined();
     expect(counts.completed).toBe(summary.claimed);
     expect(counts.pending).toBe(60 - summary.claimed);
@@ -75,33 +60,33 @@ describe("the executor's time budget", () => {
 
   it("claims nothing when the budget is already below the reserve", async () => {
     // Prepare
-    const task = await createTask(store);
-    const tasks = recordingTasks(store);
+    const task = await createTask(ctx.store);
+    const tasks = recordingTasks(ctx.store);
 
     // Act
     const summary = await runExecutor(
-      loopDeps({ tasks, llm: llmFor(server.url), workerId: "budget-2", settings, tuning }),
+      loopDeps({ tasks, llm: llmFor(ctx.server.url), workerId: "budget-2", settings, tuning }),
       1_500,
     );
 
     // Assess
     expect(tasks.syncs.every((s) => s.request.claimLimit === 0)).toBe(true);
     expect(summary.claimed).toBe(0);
-    expect(await store.get(OWNER, task.id)).toMatchObject({ status: "pending", attempts: 0 });
+    expect(await ctx.store.get(OWNER, task.id)).toMatchObject({ status: "pending", attempts: 0 });
   });
 
   it("gives back an attempt still running near the end: aborted, pending again and due at once", async () => {
     // Prepare: the task's call outlasts the budget (its client allows a minute, more than
     // LLM_TIMEOUT_MS, as a type making several calls could).
-    server.setLatency(60_000);
-    const task = await createTask(store);
+    ctx.server.setLatency(60_000);
+    const task = await createTask(ctx.store);
 
     // Act
     const startedAt = Date.now();
     const summary = await runExecutor(
       loopDeps({
-        tasks: store,
-        llm: llmFor(server.url, 60_000),
+        tasks: ctx.store,
+        llm: llmFor(ctx.server.url, 60_000),
         workerId: "budget-3",
         settings,
         tuning,
@@ -112,30 +97,30 @@ describe("the executor's time budget", () => {
 
     // Assess
     expect(returnedAt - startedAt).toBeLessThan(4_000);
-    const row = await store.get(OWNER, task.id);
+    const row = await ctx.store.get(OWNER, task.id);
     expect(row).toMatchObject({ status: "pending", attempts: 1, leaseOwner: null, result: null });
     expect(row.error).toContain("interrupted");
     expect(row.runAt.getTime()).toBeLessThanOrEqual(returnedAt);
-    await waitUntil(() => server.stats.aborted === 1, 10_000, "the server to see the abort");
+    await waitUntil(() => ctx.server.stats.aborted === 1, 10_000, "the server to see the abort");
     expect(summary).toMatchObject({ claimed: 1, retried: 1, unsettled: 0 });
   });
 
   it("winds down when a budget read as a function is cut short (the local runtime's shutdown)", async () => {
     // Prepare
-    server.setLatency(60_000);
-    const task = await createTask(store);
+    ctx.server.setLatency(60_000);
+    const task = await createTask(ctx.store);
     let deadline = Date.now() + 120_000;
     const run = runExecutor(
       loopDeps({
-        tasks: store,
-        llm: llmFor(server.url, 60_000),
+        tasks: ctx.store,
+        llm: llmFor(ctx.server.url, 60_000),
         workerId: "budget-4",
         settings,
         tuning,
       }),
       () => deadline - Date.now(),
     );
-    await waitUntil(() => server.stats.active === 1, 30_000, "the call to start");
+    await waitUntil(() => ctx.server.stats.active === 1, 30_000, "the call to start");
 
     // Act
     deadline = Date.now() + 1_500;
@@ -143,7 +128,7 @@ describe("the executor's time budget", () => {
 
     // Assess
     expect(Date.now()).toBeLessThan(deadline);
-    expect(await store.get(OWNER, task.id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await ctx.store.get(OWNER, task.id)).toMatchObject({ status: "pending", attempts: 1 });
     expect(summary).toMatchObject({ claimed: 1, retried: 1 });
   });
 });

@@ -1,13 +1,10 @@
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createSqsFailedTaskNotifier } from "../../../functions/core/executor/failedTasks";
 import type { TaskOutcome } from "../../../functions/core/tasks/model";
-import { TaskStore } from "../../../functions/core/tasks/store";
 import { METRICS } from "../../../functions/core/telemetry/metricNames";
 import { freePort } from "../../../functions/local/embeddedPostgres";
-import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import {
   createTask,
   createTasks,
@@ -19,27 +16,15 @@ import {
   recordingMetrics,
   recordingTasks,
   startLoop,
+  useExecutorFixture,
   waitUntil,
 } from "./harness";
 
 /** Failures: retried with backoff when they may pass, final at once when they cannot. */
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/failed-tasks";
-const db = useTestDatabase();
 const sqsMock = mockClient(SQSClient);
-let server: OllamaTestServer;
-let store: TaskStore;
-
-beforeAll(async () => {
-  server = await startOllamaServer({ models: [MODEL] });
-  store = new TaskStore(db.current.sql);
-});
-afterEach(async () => {
-  sqsMock.reset();
-  server.reset();
-  await db.current.truncate();
-});
-afterAll(() => server.stop());
+const ctx = useExecutorFixture({ reset: () => sqsMock.reset() });
 
 function sqsNotifier() {
   const logger = recordingLogger();
@@ -74,9 +59,9 @@ describe("with the LLM server down", () => {
   it("retries with growing delays, then fails after maxAttempts naming the host, one SQS message each", async () => {
     // Prepare: a port nothing listens on.
     const downHost = `http://127.0.0.1:${await freePort()}`;
-    const created = await createTasks(store, 2, () => ({ maxAttempts: 3 }));
+    const created = await createTasks(ctx.store, 2, () => ({ maxAttempts: 3 }));
     const { notifier } = sqsNotifier();
-    const tasks = recordingTasks(store);
+    const tasks = recordingTasks(ctx.store);
     const metrics = recordingMetrics();
     const loop = startLoop({
       tasks,
@@ -93,7 +78,7 @@ describe("with the LLM server down", () => {
     // Act
     await waitUntil(
       async () =>
-        (await Promise.all(created.map((t) => store.get(OWNER, t.id)))).every(
+        (await Promise.all(created.map((t) => ctx.store.get(OWNER, t.id)))).every(
           (t) => t.status === "failed",
         ),
       60_000,
@@ -104,7 +89,7 @@ describe("with the LLM server down", () => {
 
     // Assess
     for (const task of created) {
-      const row = await store.get(OWNER, task.id);
+      const row = await ctx.store.get(OWNER, task.id);
       expect(row.attempts).toBe(3);
       expect(row.error).toContain(downHost.replace("http://", ""));
       expect(row.result).toBeNull();
@@ -156,11 +141,11 @@ describe("with the LLM server down", () => {
 describe("final failures", () => {
   it("fails a model the LLM server does not know at the first attempt, without retrying", async () => {
     // Prepare: allowed here, but never pulled on the server.
-    const task = await createTask(store, { model: "mystery-model" });
+    const task = await createTask(ctx.store, { model: "mystery-model" });
     const { notifier } = sqsNotifier();
     const loop = startLoop({
-      tasks: store,
-      llm: llmFor(server.url),
+      tasks: ctx.store,
+      llm: llmFor(ctx.server.url),
       workerId: "unknown-model-1",
       notifier,
       settings: { OLLAMA_MODELS: [MODEL, "mystery-model"] },
@@ -168,7 +153,7 @@ describe("final failures", () => {
 
     // Act
     await waitUntil(
-      async () => (await store.get(OWNER, task.id)).status === "failed",
+      async () => (await ctx.store.get(OWNER, task.id)).status === "failed",
       30_000,
       "the task to fail",
     );
@@ -176,30 +161,30 @@ describe("final failures", () => {
     const summary = await loop.done;
 
     // Assess
-    const row = await store.get(OWNER, task.id);
+    const row = await ctx.store.get(OWNER, task.id);
     expect(row.attempts).toBe(1);
     expect(row.error).toContain('model "mystery-model" is not available');
-    expect(server.stats.totalCalls).toBe(1);
+    expect(ctx.server.stats.totalCalls).toBe(1);
     expect(summary).toMatchObject({ claimed: 1, failed: 1, retried: 0 });
     expect(sentMessages()).toEqual([expect.objectContaining({ taskId: task.id, attempts: 1 })]);
   });
 
   it("fails at once, without calling the LLM, a model off the allowlist, an unknown type and input that no longer fits", async () => {
     // Prepare: rows the API would refuse today (the allowlist or the schemas changed since).
-    const offList = await createTask(store, { model: "retired-model" });
-    const [unknownType] = await db.current.sql.query<{ id: string }>(
+    const offList = await createTask(ctx.store, { model: "retired-model" });
+    const [unknownType] = await ctx.db.current.sql.query<{ id: string }>(
       "INSERT INTO tasks (owner, type, input, model) VALUES (:owner, 'translate', '{}'::jsonb, :model) RETURNING id",
       { owner: OWNER, model: MODEL },
     );
-    const [badInput] = await db.current.sql.query<{ id: string }>(
+    const [badInput] = await ctx.db.current.sql.query<{ id: string }>(
       `INSERT INTO tasks (owner, type, input, model) VALUES (:owner, 'summarize', '{"text": 42}'::jsonb, :model) RETURNING id`,
       { owner: OWNER, model: MODEL },
     );
     const ids = [offList.id, defined(unknownType).id, defined(badInput).id];
     const { notifier } = sqsNotifier();
     const loop = startLoop({
-      tasks: store,
-      llm: llmFor(server.url),
+      tasks: ctx.store,
+      llm: llmFor(ctx.server.url),
       workerId: "final-1",
       notifier,
     });
@@ -207,7 +192,7 @@ describe("final failures", () => {
     // Act
     await waitUntil(
       async () =>
-        (await Promise.all(ids.map((id) => store.get(OWNER, id)))).every(
+        (await Promise.all(ids.map((id) => ctx.store.get(OWNER, id)))).every(
           (t) => t.status === "failed",
         ),
       30_000,
@@ -217,7 +202,7 @@ describe("final failures", () => {
     await loop.done;
 
     // Assess
-    const [a, b, c] = await Promise.all(ids.map((id) => store.get(OWNER, id)));
+    const [a, b, c] = await Promise.all(ids.map((id) => ctx.store.get(OWNER, id)));
     expect(a).toMatchObject({
       attempts: 1,
       error: expect.stringContaining('model "retired-model" is not allowed'),
@@ -227,7 +212,7 @@ describe("final failures", () => {
       error: expect.stringContaining('unknown task type "translate"'),
     });
     expect(c).toMatchObject({ attempts: 1, error: expect.stringContaining("input.text") });
-    expect(server.stats.totalCalls).toBe(0);
+    expect(ctx.server.stats.totalCalls).toBe(0);
     expect(
       sentMessages()
         .map((m) => m.taskId)
@@ -237,7 +222,7 @@ describe("final failures", () => {
 
   it("keeps a task failed and counts the error when its SQS message cannot be sent", async () => {
     // Prepare
-    const task = await createTask(store, { model: "retired-model" });
+    const task = await createTask(ctx.store, { model: "retired-model" });
     sqsMock.on(SendMessageBatchCommand).rejects(new Error("AccessDenied: not allowed to send"));
     const notifierLogger = recordingLogger();
     const notifierMetrics = recordingMetrics();
@@ -248,8 +233,8 @@ describe("final failures", () => {
       metrics: notifierMetrics,
     });
     const loop = startLoop({
-      tasks: store,
-      llm: llmFor(server.url),
+      tasks: ctx.store,
+      llm: llmFor(ctx.server.url),
       workerId: "sqs-down-1",
       notifier,
     });
@@ -264,7 +249,7 @@ describe("final failures", () => {
     const summary = await loop.done;
 
     // Assess
-    expect((await store.get(OWNER, task.id)).status).toBe("failed");
+    expect((await ctx.store.get(OWNER, task.id)).status).toBe("failed");
     expect(summary.failed).toBe(1);
     expect(notifierMetrics.sum(METRICS.failedTaskNotifyErrors.name)).toBe(1);
     expect(notifierLogger.entries).toContainEqual(

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { DatabaseUnavailableError } from "../../../functions/core/errors";
 import {
   type FailedTaskNotifier,
@@ -20,7 +21,7 @@ import type {
   Task,
   TaskRepository,
 } from "../../../functions/core/tasks/model";
-import type { TaskStore } from "../../../functions/core/tasks/store";
+import { TaskStore } from "../../../functions/core/tasks/store";
 import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
 import type {
   LogFields,
@@ -29,6 +30,8 @@ import type {
   MetricUnit,
 } from "../../../functions/core/telemetry/ports";
 import { systemClock } from "../../../functions/core/telemetry/ports";
+import { type TestDatabase, useTestDatabase } from "../../support/database";
+import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 
 /** Shared by the executor's integration tests: small settings, recorders, task factories. */
 
@@ -47,6 +50,45 @@ export function testSettings(overrides: Partial<ExecutorLoopSettings> = {}): Exe
     OLLAMA_MODELS: [MODEL],
     ...overrides,
   };
+}
+
+/** A test file's database, Ollama test server and task store; read them inside tests. */
+export interface ExecutorFixture {
+  readonly db: { readonly current: TestDatabase };
+  readonly server: OllamaTestServer;
+  readonly store: TaskStore;
+}
+
+/**
+ * Registers the calling file's database, an Ollama test server serving MODEL, and a task
+ * store on the database. After each test: `reset` (if given), then the server's calls and
+ * latency are reset and every task is removed.
+ */
+export function useExecutorFixture(options: { reset?: () => void } = {}): ExecutorFixture {
+  const db = useTestDatabase();
+  let server: OllamaTestServer | undefined;
+  let store: TaskStore | undefined;
+
+  beforeAll(async () => {
+    server = await startOllamaServer({ models: [MODEL] });
+    store = new TaskStore(db.current.sql);
+  });
+  const fixture: ExecutorFixture = {
+    db,
+    get server() {
+      return defined(server, "the Ollama test server");
+    },
+    get store() {
+      return defined(store, "the task store");
+    },
+  };
+  afterEach(async () => {
+    options.reset?.();
+    fixture.server.reset();
+    await db.current.truncate();
+  });
+  afterAll(() => server?.stop());
+  return fixture;
 }
 
 export const testTuning: Partial<ExecutorTuning> = { reserveMarginMs: 1_000 };

@@ -1,8 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TaskStore } from "../../../functions/core/tasks/store";
+import { describe, expect, it } from "vitest";
+import type { TaskStore } from "../../../functions/core/tasks/store";
 import { METRICS } from "../../../functions/core/telemetry/metricNames";
-import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import {
   createTask,
   createTasks,
@@ -12,56 +10,45 @@ import {
   recordingMetrics,
   recordingTasks,
   startLoop,
+  useExecutorFixture,
   waitUntil,
 } from "./harness";
 
 /** The executor loop runs each built-in task type to completion and keeps its result. */
 
-const db = useTestDatabase();
-let server: OllamaTestServer;
-let store: TaskStore;
-
-beforeAll(async () => {
-  server = await startOllamaServer({ models: [MODEL] });
-  store = new TaskStore(db.current.sql);
-});
-afterEach(async () => {
-  server.reset();
-  await db.current.truncate();
-});
-afterAll(() => server.stop());
+const ctx = useExecutorFixture();
 
 describe("runExecutor", () => {
   it("completes a task of each type with its result, usage and duration stored", async () => {
     // Prepare
-    server.respondWith((call) => {
+    ctx.server.respondWith((call) => {
       if (call.format && typeof call.format === "object") {
         return { title: "Tide Pools", content: "## Tide pools\n\nSmall worlds left by the sea." };
       }
       if (call.format === "json") return { verdict: "calm", score: 7 };
       return `Answer about: ${call.lastUserMessage.slice(0, 40)}`;
     });
-    const generated = await createTask(store, {
+    const generated = await createTask(ctx.store, {
       type: "generate_content",
       input: { topic: "tide pools", wordCount: 100 },
     });
-    const summarized = await createTask(store, {
+    const summarized = await createTask(ctx.store, {
       type: "summarize",
       input: { text: "The sea rose and fell all day long." },
     });
-    const prompted = await createTask(store, {
+    const prompted = await createTask(ctx.store, {
       type: "prompt",
       input: { prompt: "Rate the sea today", format: "json" },
     });
     const metrics = recordingMetrics();
-    const tasks = recordingTasks(store);
-    const loop = startLoop({ tasks, llm: llmFor(server.url), workerId: "types-1", metrics });
+    const tasks = recordingTasks(ctx.store);
+    const loop = startLoop({ tasks, llm: llmFor(ctx.server.url), workerId: "types-1", metrics });
 
     // Act
     await waitUntil(
       async () => {
         const rows = await Promise.all(
-          [generated, summarized, prompted].map((t) => store.get(OWNER, t.id)),
+          [generated, summarized, prompted].map((t) => ctx.store.get(OWNER, t.id)),
         );
         return rows.every((row) => row.status === "completed");
       },
@@ -77,16 +64,16 @@ describe("runExecutor", () => {
       usage: { promptTokens: expect.any(Number), completionTokens: expect.any(Number) },
       durationMs: expect.any(Number),
     };
-    const g = await store.get(OWNER, generated.id);
+    const g = await ctx.store.get(OWNER, generated.id);
     expect(g.result).toEqual({
       title: "Tide Pools",
       content: "## Tide pools\n\nSmall worlds left by the sea.",
       wordCount: expect.any(Number),
       ...envelope,
     });
-    const s = await store.get(OWNER, summarized.id);
+    const s = await ctx.store.get(OWNER, summarized.id);
     expect(s.result).toEqual({ summary: expect.stringContaining("Answer about"), ...envelope });
-    const p = await store.get(OWNER, prompted.id);
+    const p = await ctx.store.get(OWNER, prompted.id);
     expect(p.result).toEqual({ response: { verdict: "calm", score: 7 }, ...envelope });
     for (const row of [g, s, p]) {
       expect(row).toMatchObject({
@@ -96,7 +83,7 @@ describe("runExecutor", () => {
         completedAt: expect.any(Date),
       });
     }
-    expect(server.stats.totalCalls).toBe(3);
+    expect(ctx.server.stats.totalCalls).toBe(3);
     expect(summary).toMatchObject({
       workerId: "types-1",
       claimed: 3,
@@ -124,19 +111,19 @@ describe("runExecutor", () => {
 
   it("heartbeats running tasks and never sends an id both as an outcome and as a heartbeat", async () => {
     // Prepare: slow enough calls that heartbeats fall due while others finish.
-    server.setLatency(() => 300 + Math.floor(Math.random() * 1_200));
-    await createTasks(store, 24);
-    const tasks = recordingTasks(store);
+    ctx.server.setLatency(() => 300 + Math.floor(Math.random() * 1_200));
+    await createTasks(ctx.store, 24);
+    const tasks = recordingTasks(ctx.store);
     const loop = startLoop({
       tasks,
-      llm: llmFor(server.url),
+      llm: llmFor(ctx.server.url),
       workerId: "batching-1",
       settings: { LEASE_SECONDS: 2, MAX_CONCURRENCY: 6 },
     });
 
     // Act
     await waitUntil(
-      async () => (await statusCountsOf(store)).completed === 24,
+      async () => (await statusCountsOf(ctx.store)).completed === 24,
       60_000,
       "24 completions",
     );
@@ -152,7 +139,7 @@ describe("runExecutor", () => {
     const heartbeats = tasks.syncs.reduce((n, s) => n + s.request.heartbeatIds.length, 0);
     expect(heartbeats).toBeGreaterThan(0);
     expect(summary).toMatchObject({ claimed: 24, completed: 24, leaseLost: 0 });
-    expect(server.stats.maxActive).toBeLessThanOrEqual(6);
+    expect(ctx.server.stats.maxActive).toBeLessThanOrEqual(6);
   });
 });
 
