@@ -59,6 +59,7 @@ function buildHandler(deps: ApiDeps): ApiHandler {
         allowMethods: [...CORS_RULES.allowMethods],
         allowHeaders: [...CORS_RULES.allowHeaders],
         exposeHeaders: [...CORS_RULES.exposeHeaders],
+        maxAgeSeconds: CORS_RULES.maxAgeSeconds,
       }),
     )
     .use(securityHeaders())

@@ -1,8 +1,9 @@
 /**
- * The HTTP API's routes as plain data: the one list that the api Lambda's router, the CDK
- * stack (which creates one API Gateway route per entry, with or without the JWT
- * authorizer) and the local runtime's gateway emulation all read, so they cannot drift.
- * Importable from CDK code: no middy, no AWS SDK, no handlers here.
+ * The HTTP API's routes as plain data: the CDK stack creates one API Gateway route per
+ * entry (with or without the JWT authorizer) and the local runtime's gateway emulation
+ * matches requests against it; the api Lambda's own route objects are held to it by
+ * test/unit/api/routeTable.test.ts. Importable from CDK code: no middy, no AWS SDK, no
+ * handlers here.
  */
 export interface RouteDefinition {
   method: "GET" | "POST";
