@@ -1,7 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { signLocalToken } from "../functions/local/token";
+import { FAST_RUNTIME_ENV, startRuntime } from "../test/support/localRuntime";
 import { startOllamaServer } from "../test/support/ollamaServer";
 import { BENCH_MODEL } from "./support/executors";
 import { type Distribution, distribution } from "./support/stats";
@@ -35,20 +33,32 @@ export interface ApiLatencyResult {
   achievedRequestsPerSecond: number;
 }
 
-const REPO_ROOT = join(import.meta.dirname, "..");
 const JWT_SECRET = "bench-api-secret";
 const START_TIMEOUT_MS = 90_000;
 
 export async function benchApiLatency(options: ApiLatencyOptions): Promise<ApiLatencyResult> {
   const url = await options.freshDatabase("bench_api");
   const ollama = await startOllamaServer({ models: [BENCH_MODEL], latency: 2_000, capacity: 8 });
-  const runtime = await startRuntime(url, ollama.url);
+  // `bin/local.ts` as `npm start` runs it (the fast test timings put back to the settings'
+  // defaults: an empty setting means unset), on the bench's PostgreSQL and a free port.
+  const defaults = Object.fromEntries(Object.keys(FAST_RUNTIME_ENV).map((name) => [name, ""]));
+  const runtime = await startRuntime(
+    {
+      ...defaults,
+      DATABASE_URL: url,
+      LOCAL_JWT_SECRET: JWT_SECRET,
+      OLLAMA_HOST: ollama.url,
+      OLLAMA_MODEL: BENCH_MODEL,
+      SHUTDOWN_GRACE_MS: "0",
+    },
+    { startTimeoutMs: START_TIMEOUT_MS },
+  );
   try {
     const token = await signLocalToken({ sub: "bench-api", secret: JWT_SECRET });
     const post = async (i: number) => {
       const started = performance.now();
       try {
-        const response = await fetch(`${runtime.baseUrl}/api/tasks`, {
+        const response = await fetch(`${runtime.url}/api/tasks`, {
           method: "POST",
           headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
           body: JSON.stringify({
@@ -88,7 +98,7 @@ export async function benchApiLatency(options: ApiLatencyOptions): Promise<ApiLa
     );
     return result;
   } finally {
-    await runtime.stop();
+    await runtime.terminate();
     await ollama.stop();
   }
 }
@@ -109,68 +119,4 @@ async function sendAtRate<T>(
     inFlight.push(send(i));
   }
   return Promise.all(inFlight);
-}
-
-interface RunningRuntime {
-  baseUrl: string;
-  stop(): Promise<void>;
-}
-
-/** `bin/local.ts` as `npm start` runs it, on the bench's PostgreSQL and a free port. */
-async function startRuntime(databaseUrl: string, ollamaHost: string): Promise<RunningRuntime> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/local.ts"], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: databaseUrl,
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOCAL_JWT_SECRET: JWT_SECRET,
-      OLLAMA_HOST: ollamaHost,
-      OLLAMA_MODEL: BENCH_MODEL,
-      SHUTDOWN_GRACE_MS: "0",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output: string[] = [];
-  const remember = (line: string) => {
-    output.push(line);
-    if (output.length > 50) output.shift();
-  };
-  // Read stderr (the JSON logs) to the end, or the child blocks once the pipe is full.
-  createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", remember);
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(
-          new Error(
-            `local runtime did not start within ${START_TIMEOUT_MS} ms:\n${output.join("\n")}`,
-          ),
-        ),
-      START_TIMEOUT_MS,
-    );
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
-      remember(line);
-      const match = /API\s+(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(line);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`local runtime exited with code ${code}:\n${output.join("\n")}`));
-    });
-  });
-  return { baseUrl, stop: () => stopChild(child) };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.kill("SIGTERM");
-  const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-  await exited;
-  clearTimeout(killer);
 }
