@@ -81,12 +81,14 @@ export class Executor extends Construct implements IConnectable {
       OLLAMA_MODEL: ollama.defaultModel,
       OLLAMA_MODELS: ollama.models.join(","),
       LLM_TIMEOUT_MS: String(ollama.llmTimeoutMs),
-      LEASE_SECONDS: String(executor.leaseSeconds),
       MAX_CONCURRENCY: String(executor.maxConcurrency),
-      POLL_INTERVAL_MS: String(executor.pollIntervalMs),
       EXECUTOR_TIMEOUT_MS: String(this.timeout.toMilliseconds()),
-      RETRY_BASE_MS: String(executor.retryBaseMs),
-      RETRY_MAX_MS: String(executor.retryMaxMs),
+      ...optionalEnvironment({
+        LEASE_SECONDS: executor.leaseSeconds,
+        POLL_INTERVAL_MS: executor.pollIntervalMs,
+        RETRY_BASE_MS: executor.retryBaseMs,
+        RETRY_MAX_MS: executor.retryMaxMs,
+      }),
       FAILED_TASKS_QUEUE_URL: props.failedTasksQueueUrl,
     };
     checkRuntimeSettings("executor", environment, [ExecutorSettingsSchema, OllamaSettingsSchema]);
@@ -137,4 +139,13 @@ export class Executor extends Construct implements IConnectable {
   get connections(): Connections {
     return this.securityGroup.connections;
   }
+}
+
+/** The settings that are set, as environment variables; unset ones take the handler's defaults. */
+function optionalEnvironment(values: Record<string, number | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(values).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, String(value)]],
+    ),
+  );
 }

@@ -148,10 +148,12 @@ const ExecutorSchema = z.strictObject({
   /** Invocations overlap by design (timeout > schedule period): this must cover the overlap. */
   reservedConcurrency: whole(1, 1000),
   maxConcurrency: whole(1, 1000),
-  leaseSeconds: whole(5, 3600).default(60),
-  pollIntervalMs: whole(50, 60_000).default(5_000),
-  retryBaseMs: whole(10, 3_600_000).default(2_000),
-  retryMaxMs: whole(10, 86_400_000).default(300_000),
+  // Tuning the executor reads with defaults of its own (functions/core/config/settings.ts):
+  // passed on only when set here, so there is one set of defaults, the handler's.
+  leaseSeconds: whole(5, 3600).optional(),
+  pollIntervalMs: whole(50, 60_000).optional(),
+  retryBaseMs: whole(10, 3_600_000).optional(),
+  retryMaxMs: whole(10, 86_400_000).optional(),
   memoryMb: whole(128, 10_240).default(512),
 });
 
@@ -295,7 +297,9 @@ export const EnvironmentSettingsSchema = z
         message: `must be at least ${overlap}: a ${timeout} s executor started every ${SCHEDULE_PERIOD_SECONDS} s overlaps ${overlap} invocations, and a throttled tick would be lost`,
       });
     }
-    if (settings.executor.retryMaxMs < settings.executor.retryBaseMs) {
+    const { retryBaseMs, retryMaxMs } = settings.executor;
+    // With one of them unset the handler's schema checks the pair (checkRuntimeSettings).
+    if (retryBaseMs !== undefined && retryMaxMs !== undefined && retryMaxMs < retryBaseMs) {
       ctx.issues.push({
         code: "custom",
         input: settings.executor.retryMaxMs,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { scheduleEvent } from "../../functions/core/executor/scheduleEvent";
 import { executorTimeoutSeconds } from "../../lib/config/environmentSettings";
 import { loadEnvironment } from "../../lib/config/loadEnvironment";
-import { cdkJsonContext, synthesized } from "./support/synth";
+import { cdkJsonContext, synthesize, synthesized } from "./support/synth";
 import * as cfn from "./support/template";
 
 const settingsOf = (name: string) => loadEnvironment(cdkJsonContext().environments, name).settings;
@@ -163,6 +163,36 @@ describe("the executor Lambda", () => {
     }
   });
 
+  it("passes tuning set in cdk.json on to the executor, and the handler's schema checks it at synth", () => {
+    // Prepare
+    const tune = (executor: Record<string, number>) => (context: Record<string, unknown>) => {
+      const environments = context.environments as Record<string, { executor: object }>;
+      Object.assign(environments.dev?.executor ?? {}, executor);
+    };
+
+    // Act
+    const { template } = synthesize("dev", {
+      editContext: tune({
+        leaseSeconds: 90,
+        pollIntervalMs: 1000,
+        retryBaseMs: 500,
+        retryMaxMs: 60_000,
+      }),
+    });
+    const badPair = () => synthesize("dev", { editContext: tune({ retryMaxMs: 100 }) });
+
+    // Assess
+    const environment = cfn.lambdaEnvironment(cfn.pipelineFunction(template, "executor")[1]);
+    expect(environment).toMatchObject({
+      LEASE_SECONDS: "90",
+      POLL_INTERVAL_MS: "1000",
+      RETRY_BASE_MS: "500",
+      RETRY_MAX_MS: "60000",
+    });
+    // retryMaxMs alone below the handler's default RETRY_BASE_MS (2000): refused at synth.
+    expect(badPair).toThrow(/RETRY_MAX_MS must be at least RETRY_BASE_MS/);
+  });
+
   it("gets its tuning from the settings, and the failed-tasks queue and Ollama host from the stack", () => {
     // Prepare
     const settings = settingsOf("dev");
@@ -182,14 +212,14 @@ describe("the executor Lambda", () => {
       OLLAMA_MODELS: settings.ollama.models.join(","),
       LLM_TIMEOUT_MS: String(settings.ollama.llmTimeoutMs),
       MAX_CONCURRENCY: String(settings.executor.maxConcurrency),
-      LEASE_SECONDS: String(settings.executor.leaseSeconds),
-      POLL_INTERVAL_MS: String(settings.executor.pollIntervalMs),
-      RETRY_BASE_MS: String(settings.executor.retryBaseMs),
-      RETRY_MAX_MS: String(settings.executor.retryMaxMs),
       PIPELINE_ENV: "dev",
       POWERTOOLS_SERVICE_NAME: "executor",
       NODE_OPTIONS: "--enable-source-maps",
     });
+    // Tuning cdk.json leaves unset is not passed: the handler's own defaults apply.
+    for (const name of ["LEASE_SECONDS", "POLL_INTERVAL_MS", "RETRY_BASE_MS", "RETRY_MAX_MS"]) {
+      expect(environment[name], name).toBeUndefined();
+    }
     expect(environment.FAILED_TASKS_QUEUE_URL).toEqual({ Ref: failedTasksId });
     expect(cfn.referencedIds(environment.OLLAMA_HOST)).toEqual(new Set([instanceId]));
   });
