@@ -7,6 +7,7 @@ import { scheduleEvent } from "../../../functions/core/executor/scheduleEvent";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { METRIC_NAMESPACE } from "../../../functions/core/telemetry/metricNames";
 import { closeExecutorContainer, handler } from "../../../functions/executor/handler";
+import { captureOutput } from "../../support/captureOutput";
 import { useTestDatabase } from "../../support/database";
 import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import { createTask, MODEL, OWNER } from "./harness";
@@ -60,32 +61,6 @@ function stubEnvironment(overrides: Record<string, string> = {}) {
   for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 }
 
-/** What the handler writes (JSON logs and EMF documents), parsed. */
-function captureOutput() {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, "write").mockImplementation(capture),
-    vi.spyOn(process.stderr, "write").mockImplementation(capture),
-  ];
-  return {
-    restore: () => {
-      for (const spy of spies) spy.mockRestore();
-    },
-    json: () =>
-      lines.flatMap((line) => {
-        try {
-          return [JSON.parse(line)];
-        } catch {
-          return [];
-        }
-      }),
-  };
-}
-
 describe("executor handler", () => {
   it("runs due tasks for the invocation's remaining time and returns the summary", async () => {
     // Prepare
@@ -119,7 +94,7 @@ describe("executor handler", () => {
       .flatMap((c) => c.args[0].input.Entries ?? [])
       .map((e) => JSON.parse(e.MessageBody ?? "null"));
     expect(bodies).toEqual([expect.objectContaining({ taskId: unknown.id, attempts: 1 })]);
-    const written = out.json();
+    const written = out.jsonLines();
     const logs = written.filter((line) => typeof line.message === "string");
     expect(logs.find((l) => l.message === "executor finished")).toMatchObject({
       service: "executor",
@@ -163,9 +138,9 @@ describe("executor handler", () => {
     // Assess
     expect(failure).toBeInstanceOf(ValidationError);
     expect((failure as Error).message).toContain("kind");
-    expect(out.json().some((l) => l.message === "rejected: not an executor schedule event")).toBe(
-      true,
-    );
+    expect(
+      out.jsonLines().some((l) => l.message === "rejected: not an executor schedule event"),
+    ).toBe(true);
     expect(await new TaskStore(db.current.sql).get(OWNER, task.id)).toMatchObject({
       status: "pending",
       attempts: 0,

@@ -2,25 +2,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createEmfMetrics } from "../../../functions/core/telemetry/emf";
 import { createServiceLogger } from "../../../functions/core/telemetry/logger";
 import { METRIC_NAMESPACE, METRICS } from "../../../functions/core/telemetry/metricNames";
+import { captureOutput } from "../../support/captureOutput";
 
 /** The Powertools adapters write what CloudWatch reads: EMF documents and JSON log lines. */
-
-/** Powertools writes through its own Console: stdout, and stderr for errors and warnings. */
-function captureOutput() {
-  const lines: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    lines.push(...String(chunk).split("\n").filter(Boolean));
-    return true;
-  };
-  const spies = [
-    vi.spyOn(process.stdout, "write").mockImplementation(capture),
-    vi.spyOn(process.stderr, "write").mockImplementation(capture),
-  ];
-  const restore = () => {
-    for (const spy of spies) spy.mockRestore();
-  };
-  return { lines, json: () => lines.map((line) => JSON.parse(line)), restore };
-}
 
 afterEach(() => {
   vi.unstubAllEnvs();
