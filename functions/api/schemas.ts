@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TaskStatusSchema } from "../core/tasks/model";
+import { taskViewShape } from "./taskView";
 
 /**
  * Every shape the HTTP API reads or writes, as zod schemas: the routes parse with them and
@@ -109,30 +110,8 @@ export type ListTasksQueryInput = z.infer<typeof ListTasksQuerySchema>;
 
 // ---------------------------------------------------------------- answers
 
-const Timestamp = z.iso.datetime();
-
-export const TaskViewSchema = z
-  .object({
-    id: TaskIdSchema,
-    type: z.string(),
-    title: z.string().nullable(),
-    input: z.unknown().describe("The input as accepted at create time."),
-    status: TaskStatusSchema,
-    priority: z.int(),
-    runAt: Timestamp.describe("Not before: when the task is (or was) due."),
-    attempts: z.int().describe("Attempts so far (reset by retry)."),
-    maxAttempts: z.int(),
-    cancelRequested: z.boolean().describe("Cancel was asked while the task ran."),
-    model: z.string(),
-    result: z.unknown().describe("The task type's result, once completed; null before."),
-    error: z.string().nullable().describe("Why the last attempt failed, if it did."),
-    idempotencyKey: z.string().nullable(),
-    createdAt: Timestamp,
-    updatedAt: Timestamp,
-    startedAt: Timestamp.nullable().describe("Start of the latest attempt."),
-    completedAt: Timestamp.nullable().describe("When the task reached a final status."),
-  })
-  .meta({ id: "Task" });
+/** The task as callers see it: its fields are derived from the task row's definition. */
+export const TaskViewSchema = z.object(taskViewShape()).meta({ id: "Task" });
 export type TaskView = z.infer<typeof TaskViewSchema>;
 
 export const TaskPageSchema = z

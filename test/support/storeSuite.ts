@@ -12,6 +12,7 @@ import type { NewTask, Task, TaskOutcome } from "../../functions/core/tasks/mode
 import { QUEUE_STATE } from "../../functions/core/tasks/sql/queueState";
 import { TaskStore } from "../../functions/core/tasks/store";
 import { createTestDatabase } from "./database";
+import { claimTasks, heartbeatTasks, settleTasks } from "./taskStates";
 
 /**
  * The whole TaskStore suite as a function, so it runs once per SQL adapter: `makePort`
@@ -126,7 +127,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
     };
     /** Claims exactly the given task (it must be the only due one). */
     const claimOne = async (workerId: string, leaseSeconds = 60) => {
-      const { claimed } = await store.claim(workerId, 1, leaseSeconds);
+      const { claimed } = await claimTasks(store, workerId, 1, leaseSeconds);
       expect(claimed).toHaveLength(1);
       return claimed[0] as Task;
     };
@@ -512,7 +513,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         expect(cancelled.status).toBe("cancelled");
         expect(cancelled.completedAt).toBeInstanceOf(Date);
         expect(cancelled.cancelRequested).toBe(false);
-        expect((await store.claim("w1", 10, 60)).claimed).toEqual([]);
+        expect((await claimTasks(store, "w1", 10, 60)).claimed).toEqual([]);
       });
 
       it("requests cancellation of a running task, twice without harm", async () => {
@@ -529,7 +530,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
           expect(result).toMatchObject({ status: "in_progress", cancelRequested: true });
           expect(result.leaseOwner).toBe("w1");
         }
-        expect(await store.heartbeat("w1", [task.id], 60)).toEqual([
+        expect(await heartbeatTasks(store, "w1", [task.id], 60)).toEqual([
           { id: task.id, cancelRequested: true },
         ]);
       });
@@ -537,8 +538,8 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       it("refuses to cancel a finished task", async () => {
         // Prepare
         const [done, failed, cancelled] = await createMany(3);
-        await store.claim("w1", 2, 60);
-        await store.settle("w1", [
+        await claimTasks(store, "w1", 2, 60);
+        await settleTasks(store, "w1", [
           { id: (done as Task).id, status: "completed", result: { ok: true } },
           { id: (failed as Task).id, status: "failed", error: "bad" },
         ]);
@@ -574,7 +575,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         // Prepare
         const task = await create({ runAt: new Date(Date.now() - 60_000) });
         await claimOne("w1");
-        await store.settle("w1", [{ id: task.id, status: "failed", error: "model said no" }]);
+        await settleTasks(store, "w1", [{ id: task.id, status: "failed", error: "model said no" }]);
 
         // Act
         const retried = await store.retry(OWNER, task.id);
@@ -610,8 +611,8 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const completed = await create({ priority: 2 });
         const running = await create({ priority: 1 });
         const pending = await create({ priority: 0 });
-        await store.claim("w1", 2, 60);
-        await store.settle("w1", [{ id: completed.id, status: "completed", result: "ok" }]);
+        await claimTasks(store, "w1", 2, 60);
+        await settleTasks(store, "w1", [{ id: completed.id, status: "completed", result: "ok" }]);
 
         // Act + Assess
         for (const [task, status] of [
@@ -648,8 +649,8 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const future = await create({ priority: 9, runAt: new Date(now + 3_600_000) });
 
         // Act
-        const first = await store.claim("w1", 2, 30);
-        const second = await store.claim("w2", 10, 30);
+        const first = await claimTasks(store, "w1", 2, 30);
+        const second = await claimTasks(store, "w2", 10, 30);
 
         // Assess
         expect(first.claimed.map((t) => t.id)).toEqual([highEarlier.id, highLater.id]);
@@ -668,10 +669,10 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       it("never hands a leased task to another worker", async () => {
         // Prepare
         await createMany(3);
-        const taken = await store.claim("w1", 3, 60);
+        const taken = await claimTasks(store, "w1", 3, 60);
 
         // Act
-        const again = await store.claim("w2", 3, 60);
+        const again = await claimTasks(store, "w2", 3, 60);
 
         // Assess
         expect(taken.claimed).toHaveLength(3);
@@ -683,13 +684,13 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         await create();
 
         // Act
-        const none = await store.claim("w1", 0, 60);
+        const none = await claimTasks(store, "w1", 0, 60);
 
         // Assess
         expect(none.claimed).toEqual([]);
-        await expectFieldError(store.claim("w1", -1, 60), "limit");
-        await expectFieldError(store.claim("w1", 1, 0), "leaseSeconds");
-        await expectFieldError(store.claim("", 1, 60), "workerId");
+        await expectFieldError(claimTasks(store, "w1", -1, 60), "claimLimit");
+        await expectFieldError(claimTasks(store, "w1", 1, 0), "leaseSeconds");
+        await expectFieldError(claimTasks(store, "", 1, 60), "workerId");
       });
       it("stops a claim early when the inputs reach the byte budget, at least one task", async () => {
         // Prepare: inputs of exactly 1,000 bytes as JSON text
@@ -698,9 +699,9 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const tasks = await createMany(5, { input: "y".repeat(998) });
 
         // Act
-        const first = await budgeted.claim("w1", 10, 60);
-        const second = await tiny.claim("w2", 10, 60);
-        const rest = await budgeted.claim("w3", 10, 60);
+        const first = await claimTasks(budgeted, "w1", 10, 60);
+        const second = await claimTasks(tiny, "w2", 10, 60);
+        const rest = await claimTasks(budgeted, "w3", 10, 60);
 
         // Assess
         expect(first.claimed.map((t) => t.id)).toEqual(tasks.slice(0, 3).map((t) => t.id));
@@ -722,7 +723,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         // Act
         const seen = new Set<string>();
         for (;;) {
-          const { claimed } = await store.claim("w1", 40, 60);
+          const { claimed } = await claimTasks(store, "w1", 40, 60);
           if (claimed.length === 0) break;
           expect(claimed.length).toBeLessThan(40);
           for (const task of claimed) seen.add(task.id);
@@ -737,13 +738,14 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       it("extends held leases and reports cancel requests; ignores ids it does not hold", async () => {
         // Prepare
         const [a, b, theirs] = await createMany(3);
-        await store.claim("w1", 2, 5);
-        await store.claim("w2", 1, 5);
+        await claimTasks(store, "w1", 2, 5);
+        await claimTasks(store, "w2", 1, 5);
         await store.cancel(OWNER, (b as Task).id);
         const before = (await row((a as Task).id))?.lease_expires_at as Date;
 
         // Act
-        const leases = await store.heartbeat(
+        const leases = await heartbeatTasks(
+          store,
           "w1",
           [(a as Task).id, (b as Task).id, (theirs as Task).id, randomUUID(), "junk"],
           600,
@@ -761,16 +763,16 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         expect((await row((theirs as Task).id))?.lease_owner).toBe("w2");
       });
 
-      it("sends nothing for an empty list", async () => {
+      it("drops ids that cannot be leases before SQL, in its one round trip", async () => {
         // Prepare
         const counted = countingPort(port.sql);
 
-        // Act
-        const leases = await new TaskStore(counted.sql).heartbeat("w1", [], 60);
+        // Act: a malformed id reaching SQL would be a cast error, not a lost lease
+        const leases = await heartbeatTasks(new TaskStore(counted.sql), "w1", ["junk", "1"], 60);
 
         // Assess
         expect(leases).toEqual([]);
-        expect(counted.count).toBe(0);
+        expect(counted.count).toBe(1);
       });
     });
 
@@ -781,7 +783,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         await claimOne("w1");
 
         // Act
-        const settled = await store.settle("w1", [
+        const settled = await settleTasks(store, "w1", [
           { id: task.id, status: "completed", result: { response: "hi", usage: [1, 2] } },
         ]);
 
@@ -809,7 +811,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const runAt = new Date(Date.now() + 3_600_000);
 
         // Act
-        const [settled] = await store.settle("w1", [
+        const [settled] = await settleTasks(store, "w1", [
           { id: task.id, status: "pending", error: "ollama unreachable", runAt },
         ]);
 
@@ -823,19 +825,19 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         });
         expect((settled as Task).runAt.toISOString()).toBe(runAt.toISOString());
         expect((settled as Task).startedAt).toBeInstanceOf(Date);
-        expect((await store.claim("w1", 10, 60)).claimed).toEqual([]);
+        expect((await claimTasks(store, "w1", 10, 60)).claimed).toEqual([]);
       });
 
       it("fails a retry with no attempts left, and cancels a retry whose cancel was requested", async () => {
         // Prepare
         const spent = await create({ maxAttempts: 1 });
         const doomed = await create();
-        await store.claim("w1", 2, 60);
+        await claimTasks(store, "w1", 2, 60);
         await store.cancel(OWNER, doomed.id);
         const runAt = new Date();
 
         // Act
-        const settled = await store.settle("w1", [
+        const settled = await settleTasks(store, "w1", [
           { id: spent.id, status: "pending", error: "timeout", runAt },
           { id: doomed.id, status: "pending", error: "timeout", runAt },
         ]);
@@ -854,10 +856,10 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       it("fails and cancels with their reasons", async () => {
         // Prepare
         const [failed, cancelled] = await createMany(2);
-        await store.claim("w1", 2, 60);
+        await claimTasks(store, "w1", 2, 60);
 
         // Act
-        const settled = await store.settle("w1", [
+        const settled = await settleTasks(store, "w1", [
           { id: (failed as Task).id, status: "failed", error: "unknown model" },
           { id: (cancelled as Task).id, status: "cancelled" },
         ]);
@@ -881,11 +883,15 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         await claimOne("w1");
 
         // Act
-        const byOther = await store.settle("w2", [
+        const byOther = await settleTasks(store, "w2", [
           { id: task.id, status: "completed", result: { stolen: true } },
         ]);
-        await store.settle("w1", [{ id: task.id, status: "completed", result: { mine: true } }]);
-        const twice = await store.settle("w1", [{ id: task.id, status: "failed", error: "late" }]);
+        await settleTasks(store, "w1", [
+          { id: task.id, status: "completed", result: { mine: true } },
+        ]);
+        const twice = await settleTasks(store, "w1", [
+          { id: task.id, status: "failed", error: "late" },
+        ]);
 
         // Assess
         expect(byOther).toEqual([]);
@@ -904,7 +910,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         await claimOne("w1");
 
         // Act
-        const [settled] = await small.settle("w1", [
+        const [settled] = await settleTasks(small, "w1", [
           { id: task.id, status: "completed", result: { response: "z".repeat(3_000) } },
         ]);
 
@@ -922,14 +928,14 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
         // Act + Assess
         await expectFieldError(
-          store.settle("w1", [
+          settleTasks(store, "w1", [
             { id: task.id, status: "failed", error: "a" },
             { id: task.id, status: "completed", result: 1 },
           ]),
           "outcomes.1.id",
         );
         await expectFieldError(
-          store.settle("w1", [{ id: task.id, status: "done" } as unknown as TaskOutcome]),
+          settleTasks(store, "w1", [{ id: task.id, status: "done" } as unknown as TaskOutcome]),
           "outcomes.0.status",
         );
         expect((await store.get(OWNER, task.id)).status).toBe("in_progress");
@@ -943,8 +949,8 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const done = await create({ priority: 9, runAt: new Date(now - 5_000) });
         const running = await create({ priority: 8, runAt: new Date(now - 4_000) });
         const orphan = await create({ priority: 7, runAt: new Date(now - 3_000) });
-        await store.claim("w1", 2, 60); // done, running
-        await store.claim("dead", 1, 60); // orphan
+        await claimTasks(store, "w1", 2, 60); // done, running
+        await claimTasks(store, "dead", 1, 60); // orphan
         await expireLease(orphan.id);
         const next1 = await create({ priority: 1 });
         const next2 = await create({ priority: 2 });
@@ -1027,11 +1033,11 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       it("reports a lost lease by leaving it out and does not write a lost task's outcome", async () => {
         // Prepare
         const [lost, stolen] = await createMany(2);
-        await store.claim("w1", 2, 60);
+        await claimTasks(store, "w1", 2, 60);
         await expireLease((lost as Task).id);
         await expireLease((stolen as Task).id);
-        await store.claim("w2", 0, 60); // recovers both
-        await store.claim("w2", 1, 60); // and takes one of them again: both are lost to w1
+        await claimTasks(store, "w2", 0, 60); // recovers both
+        await claimTasks(store, "w2", 1, 60); // and takes one of them again: both are lost to w1
 
         // Act
         const result = await store.sync({
@@ -1080,7 +1086,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         let recovered: Task[] = [];
         const deadline = Date.now() + 30_000;
         while (recovered.length === 0 && Date.now() < deadline) {
-          recovered = (await store.claim("alive", 0, 60)).recovered;
+          recovered = (await claimTasks(store, "alive", 0, 60)).recovered;
           if (recovered.length === 0) await new Promise((r) => setTimeout(r, 200));
         }
         const reclaimed = await claimOne("alive");
@@ -1098,16 +1104,16 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const task = await create();
         await claimOne("dead");
         await expireLease(task.id);
-        await store.claim("alive", 0, 60); // recovers
+        await claimTasks(store, "alive", 0, 60); // recovers
         await claimOne("alive");
         const before = await row(task.id);
 
         // Act
-        const leases = await store.heartbeat("dead", [task.id], 60);
-        const completed = await store.settle("dead", [
+        const leases = await heartbeatTasks(store, "dead", [task.id], 60);
+        const completed = await settleTasks(store, "dead", [
           { id: task.id, status: "completed", result: "late" },
         ]);
-        const failed = await store.settle("dead", [
+        const failed = await settleTasks(store, "dead", [
           { id: task.id, status: "failed", error: "late" },
         ]);
 
@@ -1124,11 +1130,11 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
         // Act: two claims, two silent deaths, then recovery
         for (const worker of ["w1", "w2"]) {
-          await store.claim("reaper", 0, 60); // recovers the previous attempt, if any
+          await claimTasks(store, "reaper", 0, 60); // recovers the previous attempt, if any
           await claimOne(worker);
           await expireLease(task.id);
         }
-        const { recovered } = await store.claim("reaper", 10, 60);
+        const { recovered } = await claimTasks(store, "reaper", 10, 60);
 
         // Assess
         expect(recovered).toHaveLength(1);
@@ -1142,7 +1148,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
           "lease expired after 2 of 2 attempts: the worker stopped heartbeating (last lease owner: w2)",
         );
         expect(recovered[0]?.completedAt).toBeInstanceOf(Date);
-        expect((await store.claim("reaper", 10, 60)).claimed).toEqual([]);
+        expect((await claimTasks(store, "reaper", 10, 60)).claimed).toEqual([]);
       });
 
       it("recovers 100 large dead tasks in one round trip under the Data API's 1 MiB cap", async () => {
@@ -1181,7 +1187,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         await expireLease(task.id);
 
         // Act
-        const { recovered } = await store.claim("alive", 10, 60);
+        const { recovered } = await claimTasks(store, "alive", 10, 60);
 
         // Assess
         expect(recovered.map((t) => [t.id, t.status])).toEqual([[task.id, "cancelled"]]);
@@ -1357,7 +1363,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         // Prepare
         const task = await create();
         await claimOne("w1");
-        await store.settle("w1", [{ id: task.id, status: "completed", result: {} }]);
+        await settleTasks(store, "w1", [{ id: task.id, status: "completed", result: {} }]);
         const settled = await store.get(OWNER, task.id);
 
         // Act

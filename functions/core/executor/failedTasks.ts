@@ -1,7 +1,7 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Task } from "../tasks/model";
-import { MAX_ERROR_LENGTH } from "../tasks/outcomes";
-import { storableText } from "../tasks/validation";
+import { MAX_ERROR_LENGTH } from "../tasks/storableOutcomes";
+import { storableText } from "../tasks/storeInputChecks";
 import { METRICS } from "../telemetry/metricNames";
 import type { Logger, Metrics } from "../telemetry/ports";
 

@@ -1,5 +1,5 @@
 import { fieldError } from "../fieldIssues";
-import { isUuid } from "./validation";
+import { isUuid } from "./storeInputChecks";
 
 /**
  * The list cursor: opaque to callers, base64url of `{"v":1,"id":"<last item's id>"}`.

@@ -1,9 +1,13 @@
-import { z } from "zod";
-
 /**
- * The task model: what a row of `tasks` is, once read through the SQL port.
- * Column names are snake_case in SQL and camelCase here and in JSON.
+ * The task model: the statuses a task goes through, what the store is asked and answers,
+ * and the TaskRepository port. What a row of `tasks` holds (`Task`, `NewTask`) is defined
+ * once, column by column, in ./taskRow.ts and re-exported here. Column names are snake_case
+ * in SQL and camelCase here and in JSON.
  */
+import { z } from "zod";
+import type { NewTask, Task } from "./taskRow";
+
+export type { NewTask, Task } from "./taskRow";
 
 export const TASK_STATUSES = [
   "pending",
@@ -14,48 +18,6 @@ export const TASK_STATUSES = [
 ] as const;
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
-
-export interface Task {
-  id: string;
-  owner: string;
-  type: string;
-  title: string | null;
-  input: unknown;
-  status: TaskStatus;
-  priority: number;
-  /** Not before: the claim skips the task until then (also the retry backoff's target). */
-  runAt: Date;
-  /** Claims so far: incremented by every claim, reset by retry. */
-  attempts: number;
-  maxAttempts: number;
-  leaseOwner: string | null;
-  leaseExpiresAt: Date | null;
-  cancelRequested: boolean;
-  model: string;
-  result: unknown;
-  error: string | null;
-  idempotencyKey: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-  /** Start of the latest attempt (set by every claim). */
-  startedAt: Date | null;
-  /** When the task reached a final status. */
-  completedAt: Date | null;
-}
-
-/** What the store needs to create a task; defaults (model, priority...) already applied. */
-export interface NewTask {
-  owner: string;
-  type: string;
-  title: string | null;
-  input: unknown;
-  priority: number;
-  /** null: due at once. */
-  runAt: Date | null;
-  maxAttempts: number;
-  model: string;
-  idempotencyKey: string | null;
-}
 
 export interface ListTasksQuery {
   status?: TaskStatus;
@@ -172,21 +134,8 @@ export interface TaskRepository {
   queueState(): Promise<QueueState>;
 
   /**
-   * Claims up to `limit` due pending tasks (fewer when their inputs would pass the store's
-   * byte budget for one response) and recovers expired leases.
+   * The executor's single round trip per loop, in one statement: writes outcomes fenced by
+   * its lease, extends its leases, recovers expired leases and claims due tasks.
    */
-  claim(
-    workerId: string,
-    limit: number,
-    leaseSeconds: number,
-  ): Promise<{ claimed: Task[]; recovered: Task[] }>;
-  /** Extends the leases this worker still holds; returns them with their cancel flags. */
-  heartbeat(workerId: string, ids: readonly string[], leaseSeconds: number): Promise<LeaseState[]>;
-  /**
-   * Writes outcomes fenced by this worker's lease; returns the rows that were written
-   * (without input and result, as in SyncResult.settled).
-   */
-  settle(workerId: string, outcomes: readonly TaskOutcome[]): Promise<Task[]>;
-  /** All of the above in one statement: the executor's single round trip per loop. */
   sync(request: SyncRequest): Promise<SyncResult>;
 }

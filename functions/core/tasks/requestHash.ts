@@ -1,22 +1,19 @@
-import { createHash } from "node:crypto";
-import type { NewTask } from "./model";
-
 /**
  * The fingerprint of a create request, stored with an idempotency key so a replay can be
  * told apart from a different request reusing the key. Covers every field the caller
- * chose (not owner or the key itself, which locate the row); sha256 of canonical JSON
- * (object keys sorted at every depth) so `{a, b}` and `{b, a}` hash the same.
+ * chose (the settable columns of ./taskRow.ts but owner and the key itself, which locate
+ * the row); sha256 of canonical JSON (object keys sorted at every depth, Dates as ISO
+ * text) so `{a, b}` and `{b, a}` hash the same.
  */
+import { createHash } from "node:crypto";
+import type { NewTask } from "./model";
+import { SETTABLE_COLUMNS } from "./taskRow";
+
+const LOCATES_THE_ROW: ReadonlySet<string> = new Set(["owner", "idempotencyKey"]);
+const CHOSEN = SETTABLE_COLUMNS.map(([field]) => field).filter((f) => !LOCATES_THE_ROW.has(f));
+
 export function requestHash(task: NewTask): string {
-  const request = {
-    type: task.type,
-    title: task.title,
-    input: task.input,
-    priority: task.priority,
-    runAt: task.runAt ? task.runAt.toISOString() : null,
-    maxAttempts: task.maxAttempts,
-    model: task.model,
-  };
+  const request = Object.fromEntries(CHOSEN.map((field) => [field, task[field]]));
   return createHash("sha256").update(canonicalJson(request)).digest("hex");
 }
 

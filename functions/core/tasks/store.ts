@@ -3,7 +3,6 @@ import { fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";
 import { decodeCursor, encodeCursor } from "./cursor";
 import {
-  type LeaseState,
   type ListTasksQuery,
   type NewTask,
   type QueueState,
@@ -11,27 +10,23 @@ import {
   type SyncResult,
   TASK_STATUSES,
   type Task,
-  type TaskOutcome,
   type TaskPage,
   type TaskRepository,
   type TaskStats,
   type TaskStatus,
 } from "./model";
-import { storableOutcomes } from "./outcomes";
 import { requestHash } from "./requestHash";
 import { cancelTask } from "./sql/cancelTask";
-import { claimTasks } from "./sql/claimTasks";
 import { findByIdempotencyKey } from "./sql/findByIdempotencyKey";
 import { getTask } from "./sql/getTask";
-import { heartbeatTasks } from "./sql/heartbeatTasks";
 import { insertTask } from "./sql/insertTask";
 import { cursorExists, listTasks } from "./sql/listTasks";
 import { queueState } from "./sql/queueState";
 import { retryTask } from "./sql/retryTask";
-import { settleTasks } from "./sql/settleTasks";
 import { syncTasks } from "./sql/syncTasks";
 import { taskStats } from "./sql/taskStats";
-import { isUuid, requireInt, validateNewTask } from "./validation";
+import { storableOutcomes } from "./storableOutcomes";
+import { isUuid, requireInt, validateNewTask } from "./storeInputChecks";
 
 export interface TaskStoreOptions {
   /**
@@ -164,36 +159,6 @@ export class TaskStore implements TaskRepository {
 
   async queueState(): Promise<QueueState> {
     return queueState(this.sql);
-  }
-
-  async claim(
-    workerId: string,
-    limit: number,
-    leaseSeconds: number,
-  ): Promise<{ claimed: Task[]; recovered: Task[] }> {
-    checkWorker(workerId);
-    requireInt("limit", limit, 0, MAX_CLAIM);
-    checkLease(leaseSeconds);
-    return claimTasks(this.sql, { workerId, limit, leaseSeconds, maxBytes: this.maxClaimBytes });
-  }
-
-  async heartbeat(
-    workerId: string,
-    ids: readonly string[],
-    leaseSeconds: number,
-  ): Promise<LeaseState[]> {
-    checkWorker(workerId);
-    checkLease(leaseSeconds);
-    const held = heldIds(ids);
-    if (held.length === 0) return [];
-    return heartbeatTasks(this.sql, { workerId, ids: held, leaseSeconds });
-  }
-
-  async settle(workerId: string, outcomes: readonly TaskOutcome[]): Promise<Task[]> {
-    checkWorker(workerId);
-    const writable = storableOutcomes(outcomes, this.maxResultBytes);
-    if (writable.length === 0) return [];
-    return settleTasks(this.sql, { workerId, outcomes: writable });
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {

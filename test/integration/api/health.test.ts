@@ -4,6 +4,7 @@ import { HealthViewSchema, MetricsViewSchema } from "../../../functions/api/sche
 import { createPgSqlPort } from "../../../functions/core/sql/pgAdapter";
 import { freePort } from "../../../functions/local/embeddedPostgres";
 import { useTestDatabase } from "../../support/database";
+import { claimTasks, settleTasks } from "../../support/taskStates";
 import { createTestApi, type TestApi, validBodies } from "./testApi";
 
 /** GET /api/health (public, short database timeout) and GET /api/metrics (the caller's). */
@@ -123,9 +124,9 @@ describe("GET /api/metrics", () => {
     };
     const done = await create("alice");
     const broken = await create("alice");
-    const { claimed } = await api.store.claim("test-worker", 10, 60);
+    const { claimed } = await claimTasks(api.store, "test-worker", 10, 60);
     expect(claimed).toHaveLength(2);
-    await api.store.settle("test-worker", [
+    await settleTasks(api.store, "test-worker", [
       { id: done, status: "completed", result: { summary: "s" } },
       { id: broken, status: "failed", error: "model not found" },
     ]);

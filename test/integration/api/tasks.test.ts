@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { TaskPageSchema, TaskViewSchema } from "../../../functions/api/schemas";
 import { useTestDatabase } from "../../support/database";
+import { claimTasks, settleTasks } from "../../support/taskStates";
 import { createTestApi, DEFAULT_MODEL, OTHER_MODEL, type TestApi, validBodies } from "./testApi";
 
 /** The task routes on the real PostgreSQL, through API Gateway v2 events. */
@@ -29,9 +30,10 @@ async function createTask(body: unknown = validBodies.summarize, sub = ALICE) {
 
 /** Moves a task to a final status the way an executor does: claim it, then settle it. */
 async function finishTask(id: string, outcome: "completed" | "failed") {
-  const { claimed } = await api.store.claim("test-worker", 100, 60);
+  const { claimed } = await claimTasks(api.store, "test-worker", 100, 60);
   expect(claimed.map((task) => task.id)).toContain(id);
-  const settled = await api.store.settle(
+  const settled = await settleTasks(
+    api.store,
     "test-worker",
     claimed.map((task) =>
       task.id === id && outcome === "completed"
@@ -485,7 +487,7 @@ describe("POST /api/tasks/{id}/cancel", () => {
   it("asks a running task to stop", async () => {
     // Prepare
     const task = await createTask();
-    await api.store.claim("test-worker", 10, 60);
+    await claimTasks(api.store, "test-worker", 10, 60);
 
     // Act
     const answer = await api.call({

@@ -155,9 +155,6 @@ export function recordingTasks(inner: TaskRepository): TaskRepository & { syncs:
     retry: (owner, id) => inner.retry(owner, id),
     stats: (owner, windowSeconds) => inner.stats(owner, windowSeconds),
     queueState: () => inner.queueState(),
-    claim: (workerId, limit, leaseSeconds) => inner.claim(workerId, limit, leaseSeconds),
-    heartbeat: (workerId, ids, leaseSeconds) => inner.heartbeat(workerId, ids, leaseSeconds),
-    settle: (workerId, outcomes) => inner.settle(workerId, outcomes),
     async sync(request) {
       // Copied, so the record cannot change under the test.
       const record: SyncRecord = {

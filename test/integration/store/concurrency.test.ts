@@ -4,6 +4,7 @@ import type { SqlPort } from "../../../functions/core/sql/port";
 import type { Task, TaskOutcome } from "../../../functions/core/tasks/model";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { useTestDatabase } from "../../support/database";
+import { claimTasks, settleTasks } from "../../support/taskStates";
 
 /**
  * Many workers on one queue, each with its own connection pool, so their claims really
@@ -55,7 +56,7 @@ describe("TaskStore under concurrent workers", () => {
     const completions: Array<{ id: string; worker: string }> = [];
 
     // Act: half the workers use one round trip per batch (sync: settle the last batch and
-    // claim the next), half the single-purpose statements (claim, then settle)
+    // claim the next), half two round trips (settle the last batch, then claim the next)
     const work = async (index: number) => {
       const store = new TaskStore(pools[index] as SqlPort);
       const worker = `worker-${index}`;
@@ -80,8 +81,8 @@ describe("TaskStore under concurrent workers", () => {
           settled = result.settled;
           claimed = result.claimed;
         } else {
-          settled = await store.settle(worker, outcomes);
-          claimed = (await store.claim(worker, BATCH, 300)).claimed;
+          settled = await settleTasks(store, worker, outcomes);
+          claimed = (await claimTasks(store, worker, BATCH, 300)).claimed;
         }
         for (const task of settled) completions.push({ id: task.id, worker });
         for (const task of claimed) claims.push({ id: task.id, worker, attempts: task.attempts });
@@ -130,7 +131,7 @@ describe("TaskStore under concurrent workers", () => {
     const work = async (index: number) => {
       const store = new TaskStore(pools[index] as SqlPort);
       for (;;) {
-        const result = await store.claim(`worker-${index}`, 20, 300);
+        const result = await claimTasks(store, `worker-${index}`, 20, 300);
         recovered.push(...result.recovered.map((t) => t.id));
         claimed.push(...result.claimed.map((t) => t.id));
         if (result.recovered.length === 0 && result.claimed.length === 0) break;
@@ -138,7 +139,7 @@ describe("TaskStore under concurrent workers", () => {
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, i) => work(i)));
     // A worker may stop while another's recovery is still committing: one last sweep.
-    const last = await new TaskStore(pools[0] as SqlPort).claim("sweeper", 300, 300);
+    const last = await claimTasks(new TaskStore(pools[0] as SqlPort), "sweeper", 300, 300);
     claimed.push(...last.claimed.map((t) => t.id));
 
     // Assess

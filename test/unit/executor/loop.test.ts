@@ -70,9 +70,6 @@ function scriptedTasks(answer: (request: SyncRequest) => Partial<SyncResult>) {
     list: unused,
     cancel: unused,
     retry: unused,
-    claim: unused,
-    heartbeat: unused,
-    settle: unused,
     stats: unused,
     async queueState() {
       statsCalls++;

@@ -1,7 +1,6 @@
 import { type SqlPort, uuid } from "../../sql/port";
 import type { Task } from "../model";
-import { rowToTask } from "../rows";
-import { taskColumns } from "./taskColumns";
+import { rowToTask, taskColumns } from "../taskRow";
 
 /**
  * Cancels an owner's task: pending → cancelled at once; in_progress → cancel_requested

@@ -1,7 +1,6 @@
 import type { SqlPort } from "../../sql/port";
 import type { Task } from "../model";
-import { rowToTask } from "../rows";
-import { taskColumns } from "./taskColumns";
+import { rowToTask, taskColumns } from "../taskRow";
 
 /** The task an owner created with this idempotency key, with its request's hash. */
 export const FIND_BY_IDEMPOTENCY_KEY = `

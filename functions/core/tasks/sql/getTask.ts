@@ -1,7 +1,6 @@
 import { type SqlPort, uuid } from "../../sql/port";
 import type { Task } from "../model";
-import { rowToTask } from "../rows";
-import { taskColumns } from "./taskColumns";
+import { rowToTask, taskColumns } from "../taskRow";
 
 /** One task, only if this owner's. `id` must already be a well-formed UUID. */
 export const GET_TASK = `

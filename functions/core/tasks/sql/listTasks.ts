@@ -1,7 +1,6 @@
 import { type SqlPort, uuid } from "../../sql/port";
 import type { Task, TaskStatus } from "../model";
-import { rowToTask } from "../rows";
-import { taskColumns } from "./taskColumns";
+import { rowToTask, taskColumns } from "../taskRow";
 
 /**
  * A page of an owner's tasks, newest first: keyset pagination on (created_at DESC, id DESC),

@@ -1,7 +1,6 @@
 import { type SqlPort, uuid } from "../../sql/port";
 import type { Task } from "../model";
-import { rowToTask } from "../rows";
-import { taskColumns } from "./taskColumns";
+import { rowToTask, taskColumns } from "../taskRow";
 
 /**
  * Sends a failed or cancelled task back to the queue as if new: due now, attempts reset,

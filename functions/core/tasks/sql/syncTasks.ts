@@ -1,40 +1,204 @@
-import { json, type SqlPort } from "../../sql/port";
-import type { SyncResult, TaskOutcome } from "../model";
-import { rowToTask } from "../rows";
-import { CLAIM_CTES, CLAIM_ORDER } from "./claimTasks";
-import { HEARTBEAT_CTES, toLeaseState } from "./heartbeatTasks";
-import { recoverLeasesCtes } from "./recoverLeases";
-import { outcomesParam, SETTLE_CTES } from "./settleTasks";
-import { kindBranch, SLIM_COLUMNS } from "./taskColumns";
-
 /**
- * The executor's one round trip per loop: settle, heartbeat, recover expired leases and
- * claim, in ONE statement built from the same CTEs as the single-purpose statements.
+ * The executor's one round trip per loop, as ONE statement: settle this worker's finished
+ * tasks, extend the leases it still holds, recover leases that expired (their worker
+ * died), and claim due tasks. The whole statement is written out below, CTE by CTE.
+ *
  * The CTEs touch disjoint rows, because PostgreSQL leaves it unpredictable which write
  * wins when one statement updates a row twice: outcomes and heartbeats are this worker's
  * in_progress rows (the store makes their ids disjoint), recovery excludes both id lists,
  * and the claim takes only pending rows (rows recovered here are pending only after this
  * statement's snapshot, so the next sync claims them).
  *
- * One row back per affected task, tagged by `kind`: settled | lease | claimed | recovered.
- * Only claimed rows carry input (the executor needs it); settled and recovered rows come
- * without input and result, lease rows with just id, cancel_requested and
- * lease_expires_at (typed NULLs elsewhere), so the response stays under the Data API's
- * 1 MiB cap.
+ * One row back per affected task, tagged by `kind`: settled | lease | recovered | claimed,
+ * claimed ones in claim order. Only claimed rows carry input (the executor needs it);
+ * settled and recovered rows come without input and result, lease rows with just id,
+ * cancel_requested and lease_expires_at (typed NULLs elsewhere, so the branches of the
+ * UNION ALL line up), so the response stays under the Data API's 1 MiB cap.
+ *
+ * Parameters: `:worker_id`, `:lease_seconds`; `:outcomes`, a JSON array of
+ * {id, status, result, error, run_at}; `:heartbeat_ids`, a JSON array of ids (the Data API
+ * cannot send array parameters); `:claim_limit`; `:claim_bytes`.
  */
+import { json, type SqlPort } from "../../sql/port";
+import type { LeaseState, SyncResult, TaskOutcome } from "../model";
+import { rowToTask, slimColumnsOnly, slimTaskColumns, taskColumns } from "../taskRow";
+
+/** A lease runs `:lease_seconds` from the statement's time. */
+const LEASE_EXPIRES_AT = "now() + cast(:lease_seconds AS integer) * interval '1 second'";
+
+/**
+ * The fence on every write of this worker (`t` is the tasks row). A worker whose lease was
+ * recovered (status no longer in_progress) or taken over (another lease_owner) matches
+ * nothing, so it cannot overwrite the task's newer fate. A lease that expired but was not
+ * recovered yet still counts as held: nobody else has the task.
+ */
+const HELD_BY_WORKER = "t.lease_owner = cast(:worker_id AS text) AND t.status = 'in_progress'";
+
+/** The claim order, served by tasks_claim_idx. */
+const CLAIM_ORDER = "priority DESC, run_at, id";
+
+/** What a lease row carries; its other columns are typed NULLs. */
+const LEASE_COLUMNS = ["id", "cancel_requested", "lease_expires_at"];
+
+/** Expired leases recovered per call: keeps the statement short; every loop makes one. */
+export const RECOVERY_BATCH = 100;
+
+/** A retry that stays a retry: not cancelled meanwhile, attempts left. */
+const RETRIES = "o.status = 'pending' AND NOT t.cancel_requested AND t.attempts < t.max_attempts";
+
 export const SYNC_TASKS = `
-WITH ${SETTLE_CTES},
-${HEARTBEAT_CTES},
-${recoverLeasesCtes("SELECT id FROM outcome UNION ALL SELECT id FROM heartbeat_id")},
-${CLAIM_CTES}
-${kindBranch("settled", "settled", SLIM_COLUMNS)}
+WITH
+-- Settle: each outcome, written only under the lease of this worker, which it ends. The CASEs
+-- read the row as locked, so a cancel requested while the attempt ran still wins over a
+-- retry, and a retry with no attempts left ends failed: statuses mean the same whatever
+-- the caller sent. completed: result kept, error cleared; failed: error kept; cancelled:
+-- error (by default: cancelled while running); pending: error kept as the last error, due
+-- again at run_at (the backoff). Final statuses get completed_at; pending keeps started_at.
+outcome AS (
+  SELECT o.id, o.status, o.result, o.error, o.run_at
+  FROM jsonb_to_recordset(cast(:outcomes AS jsonb))
+       AS o(id uuid, status text, result jsonb, error text, run_at timestamptz)
+),
+settled AS (
+  UPDATE tasks AS t SET
+    status           = CASE
+      WHEN o.status <> 'pending' THEN o.status
+      WHEN t.cancel_requested THEN 'cancelled'
+      WHEN t.attempts >= t.max_attempts THEN 'failed'
+      ELSE 'pending' END,
+    result           = CASE WHEN o.status = 'completed' THEN o.result END,
+    error            = CASE
+      WHEN o.status = 'completed' THEN NULL
+      WHEN o.status = 'cancelled' THEN coalesce(o.error, 'cancelled while running')
+      WHEN o.status = 'failed' THEN o.error
+      WHEN t.cancel_requested THEN 'cancelled while running; its last attempt failed: ' || o.error
+      WHEN t.attempts >= t.max_attempts THEN
+        format('%s (no attempts left: %s of %s)', o.error, t.attempts, t.max_attempts)
+      ELSE o.error END,
+    run_at           = CASE WHEN ${RETRIES} THEN o.run_at ELSE t.run_at END,
+    completed_at     = CASE WHEN ${RETRIES} THEN NULL ELSE now() END,
+    lease_owner      = NULL,
+    lease_expires_at = NULL,
+    updated_at       = now()
+  FROM outcome AS o
+  WHERE t.id = o.id AND ${HELD_BY_WORKER}
+  RETURNING ${slimColumnsOnly("t")}
+),
+-- Heartbeat: extends the leases this worker still holds and reads their cancel flags. An
+-- id missing from the result was lost: recovered after its lease expired, or never ours.
+heartbeat_id AS (
+  SELECT DISTINCT cast(h.value AS uuid) AS id
+  FROM jsonb_array_elements_text(cast(:heartbeat_ids AS jsonb)) AS h(value)
+),
+extended AS (
+  UPDATE tasks AS t SET
+    lease_expires_at = ${LEASE_EXPIRES_AT},
+    updated_at       = now()
+  FROM heartbeat_id AS h
+  WHERE t.id = h.id AND ${HELD_BY_WORKER}
+  RETURNING t.id, t.cancel_requested, t.lease_expires_at
+),
+-- Recovery: an expired lease means its worker died (Lambda timeout, crash): the task goes
+-- back to pending, due now, when attempts remain; else it fails with the reason; a task
+-- whose cancel was requested ends cancelled instead of running again. SKIP LOCKED leaves
+-- rows a live worker is writing alone; FOR UPDATE re-checks the expiry on the latest
+-- row version, so a lease extended since the snapshot of this statement is not taken. The
+-- outcomes and heartbeats of this worker are left out (no row is updated twice).
+expired AS (
+  SELECT id,
+         CASE WHEN cancel_requested THEN 'cancelled'
+              WHEN attempts < max_attempts THEN 'pending'
+              ELSE 'failed' END AS fate
+  FROM tasks
+  WHERE status = 'in_progress' AND lease_expires_at < now()
+    AND id NOT IN (SELECT id FROM outcome UNION ALL SELECT id FROM heartbeat_id)
+  ORDER BY lease_expires_at
+  LIMIT ${RECOVERY_BATCH}
+  FOR UPDATE SKIP LOCKED
+),
+recovered AS (
+  UPDATE tasks AS t SET
+    status           = e.fate,
+    run_at           = CASE WHEN e.fate = 'pending' THEN now() ELSE t.run_at END,
+    completed_at     = CASE WHEN e.fate = 'pending' THEN NULL ELSE now() END,
+    error            = CASE e.fate
+      WHEN 'pending' THEN format(
+        'lease expired on attempt %s of %s: the worker stopped heartbeating (last lease owner: %s); retrying',
+        t.attempts, t.max_attempts, t.lease_owner)
+      WHEN 'failed' THEN format(
+        'lease expired after %s of %s attempts: the worker stopped heartbeating (last lease owner: %s)',
+        t.attempts, t.max_attempts, t.lease_owner)
+      ELSE format(
+        'cancelled while running: the worker stopped heartbeating before it could stop (last lease owner: %s)',
+        t.lease_owner)
+    END,
+    lease_owner      = NULL,
+    lease_expires_at = NULL,
+    updated_at       = now()
+  FROM expired AS e
+  WHERE t.id = e.id
+  RETURNING ${slimColumnsOnly("t")}
+),
+-- Claim: up to claim_limit due pending rows in claim order, locked with SKIP LOCKED so
+-- concurrent workers split the queue instead of queueing on each other, then leased to
+-- this worker. Every claim is an attempt: attempts + 1, started_at = now. The fitting CTE
+-- keeps the prefix of the claim order whose inputs (and last errors) total at most claim_bytes
+-- (always the first row): claimed rows carry their input back, and the Data API refuses a
+-- response over 1 MiB. The rows it leaves out stay pending for the next claim.
+due AS (
+  SELECT id, priority, run_at,
+         octet_length(input::text) + coalesce(octet_length(error), 0) AS row_bytes
+  FROM tasks
+  WHERE status = 'pending' AND run_at <= now()
+  ORDER BY ${CLAIM_ORDER}
+  LIMIT cast(:claim_limit AS integer)
+  FOR UPDATE SKIP LOCKED
+),
+fitting AS (
+  SELECT id
+  FROM (SELECT id,
+               row_number() OVER (ORDER BY ${CLAIM_ORDER}) AS position,
+               sum(row_bytes) OVER (ORDER BY ${CLAIM_ORDER} ROWS UNBOUNDED PRECEDING) AS bytes
+        FROM due) AS d
+  WHERE position = 1 OR bytes <= cast(:claim_bytes AS bigint)
+),
+claimed AS (
+  UPDATE tasks AS t SET
+    status           = 'in_progress',
+    attempts         = t.attempts + 1,
+    lease_owner      = cast(:worker_id AS text),
+    lease_expires_at = ${LEASE_EXPIRES_AT},
+    started_at       = now(),
+    updated_at       = now()
+  FROM fitting
+  WHERE t.id = fitting.id
+  RETURNING ${taskColumns("t")}
+)
+SELECT 'settled' AS kind, ${slimTaskColumns()} FROM settled
 UNION ALL
-${kindBranch("lease", "extended", ["id", "cancel_requested", "lease_expires_at"])}
+SELECT 'lease' AS kind, ${taskColumns(undefined, (c) => LEASE_COLUMNS.includes(c.sql))} FROM extended
 UNION ALL
-${kindBranch("recovered", "recovered", SLIM_COLUMNS)}
+SELECT 'recovered' AS kind, ${slimTaskColumns()} FROM recovered
 UNION ALL
-${kindBranch("claimed", "claimed")}
-${CLAIM_ORDER}`;
+SELECT 'claimed' AS kind, ${taskColumns()} FROM claimed
+ORDER BY kind, ${CLAIM_ORDER}`;
+
+/** The `:outcomes` parameter: one JSON object per outcome, keys as the recordset names them. */
+function outcomesParam(outcomes: readonly TaskOutcome[]) {
+  return json(
+    outcomes.map((o) => ({
+      id: o.id,
+      status: o.status,
+      result: o.status === "completed" ? (o.result ?? null) : null,
+      error: o.status === "completed" ? null : (o.error ?? null),
+      run_at: o.status === "pending" ? o.runAt.toISOString() : null,
+    })),
+  );
+}
+
+function toLeaseState(row: Record<string, unknown>): LeaseState {
+  return { id: String(row.id), cancelRequested: row.cancel_requested === true };
+}
 
 export async function syncTasks(
   sql: SqlPort,

@@ -1,6 +1,6 @@
 import { fieldError } from "../fieldIssues";
 import type { TaskOutcome } from "./model";
-import { isUuid, jsonProblem, storableText } from "./validation";
+import { isUuid, jsonProblem, storableText } from "./storeInputChecks";
 
 /**
  * Makes an executor's outcomes storable before they reach SQL. A result too big for a row

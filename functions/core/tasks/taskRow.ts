@@ -1,0 +1,193 @@
+/**
+ * The task row, defined once: per column of `tasks`, its SQL name, its kind (which gives
+ * the SQL type used for typed NULLs and the zod decoder), and what it is to callers:
+ * whether the create writes it (`settable`), whether it is left out of the executor's
+ * settled and recovered rows (`bulky`), and whether it is in the HTTP API's view (`api`,
+ * with the OpenAPI description). Everything else is derived from TASK_ROW: the `Task` and
+ * `NewTask` types, the select lists every statement returns, the row decoder, the create's
+ * INSERT (./sql/insertTask.ts), its request fingerprint (./requestHash.ts) and the API view
+ * (functions/api/taskView.ts).
+ *
+ * Adding a caller-settable column: a migration, an entry here, and what decides about its
+ * value (the store's guard in ./storeInputChecks.ts, the API's create body schema and route).
+ * `request_hash` is internal: not a Task field, read only by findByIdempotencyKey.
+ */
+import { z } from "zod";
+import { TaskStatusSchema } from "./model";
+
+/** How a column is stored and decoded. Rows are decoded with zod rather than cast: if an
+ *  adapter ever hands back a timestamp or a count as a string, this fails loudly here. */
+const KINDS = {
+  uuid: { sqlType: "uuid", decoder: () => z.string() },
+  text: { sqlType: "text", decoder: () => z.string() },
+  status: { sqlType: "text", decoder: () => TaskStatusSchema },
+  integer: { sqlType: "integer", decoder: () => z.number().int() },
+  boolean: { sqlType: "boolean", decoder: () => z.boolean() },
+  timestamp: { sqlType: "timestamptz", decoder: () => z.date() },
+  /** A missing value reads as null; `unknown` already includes null, so never `nullable`. */
+  json: {
+    sqlType: "jsonb",
+    decoder: () => z.unknown().transform((value): unknown => value ?? null),
+  },
+} as const;
+export type ColumnKind = keyof typeof KINDS;
+
+interface ColumnOptions {
+  nullable?: true;
+  /** Written by the create from NewTask. */
+  settable?: true;
+  /** SQL for a settable column's value when NewTask holds null (NewTask's field is then nullable). */
+  insertDefault?: string;
+  /** Left out (a typed NULL) of the rows sync returns for settled and recovered tasks. */
+  bulky?: true;
+  /** In the HTTP API's task view, with its OpenAPI description. */
+  api?: { description?: string };
+}
+
+export interface TaskColumn<K extends ColumnKind = ColumnKind> extends ColumnOptions {
+  sql: string;
+  kind: K;
+}
+
+function column<const K extends ColumnKind, const O extends ColumnOptions>(
+  sql: string,
+  kind: K,
+  options: O,
+): { sql: string; kind: K } & O {
+  return { sql, kind, ...options };
+}
+
+const api = (description?: string) => ({ api: description === undefined ? {} : { description } });
+
+export const TASK_ROW = {
+  id: column("id", "uuid", api("The task's id (a UUID).")),
+  /** The caller who created the task: never in the view (always the caller). */
+  owner: column("owner", "text", { settable: true }),
+  type: column("type", "text", { settable: true, ...api() }),
+  title: column("title", "text", { nullable: true, settable: true, ...api() }),
+  input: column("input", "json", {
+    settable: true,
+    bulky: true,
+    ...api("The input as accepted at create time."),
+  }),
+  status: column("status", "status", api()),
+  priority: column("priority", "integer", { settable: true, ...api() }),
+  /** Not before: the claim skips the task until then (also the retry backoff's target).
+   *  A create without it makes the task due at once. */
+  runAt: column("run_at", "timestamp", {
+    settable: true,
+    insertDefault: "now()",
+    ...api("Not before: when the task is (or was) due."),
+  }),
+  /** Claims so far: incremented by every claim, reset by retry. */
+  attempts: column("attempts", "integer", api("Attempts so far (reset by retry).")),
+  maxAttempts: column("max_attempts", "integer", { settable: true, ...api() }),
+  /** The executor's lease: which worker holds the task until when; nobody else's business. */
+  leaseOwner: column("lease_owner", "text", { nullable: true }),
+  leaseExpiresAt: column("lease_expires_at", "timestamp", { nullable: true }),
+  cancelRequested: column(
+    "cancel_requested",
+    "boolean",
+    api("Cancel was asked while the task ran."),
+  ),
+  model: column("model", "text", { settable: true, ...api() }),
+  result: column("result", "json", {
+    bulky: true,
+    ...api("The task type's result, once completed; null before."),
+  }),
+  error: column("error", "text", {
+    nullable: true,
+    ...api("Why the last attempt failed, if it did."),
+  }),
+  idempotencyKey: column("idempotency_key", "text", { nullable: true, settable: true, ...api() }),
+  createdAt: column("created_at", "timestamp", api()),
+  updatedAt: column("updated_at", "timestamp", api()),
+  /** Start of the latest attempt (set by every claim). */
+  startedAt: column("started_at", "timestamp", {
+    nullable: true,
+    ...api("Start of the latest attempt."),
+  }),
+  /** When the task reached a final status. */
+  completedAt: column("completed_at", "timestamp", {
+    nullable: true,
+    ...api("When the task reached a final status."),
+  }),
+};
+
+type Row = typeof TASK_ROW;
+export type TaskField = keyof Row;
+
+type Decoded<C> = C extends { kind: infer K extends ColumnKind }
+  ?
+      | z.output<ReturnType<(typeof KINDS)[K]["decoder"]>>
+      | (C extends { nullable: true } ? null : never)
+  : never;
+
+/** A row of `tasks`, camelCase, as every statement returns it. */
+export type Task = { -readonly [F in TaskField]: Decoded<Row[F]> };
+
+type SettableField = { [F in TaskField]: Row[F] extends { settable: true } ? F : never }[TaskField];
+
+/** What the store needs to create a task; defaults (model, priority...) already applied. */
+export type NewTask = {
+  [F in SettableField]: Row[F] extends { insertDefault: string } ? Task[F] | null : Task[F];
+};
+
+/** Every column, as [field, column] in the table's order. */
+export const TASK_COLUMNS = Object.entries(TASK_ROW) as Array<[TaskField, TaskColumn]>;
+export const SETTABLE_COLUMNS = TASK_COLUMNS.filter(([, c]) => c.settable) as Array<
+  [SettableField, TaskColumn]
+>;
+
+export const sqlTypeOf = (c: TaskColumn): string => KINDS[c.kind].sqlType;
+
+/**
+ * The select list of every task column, qualified by `alias` when given. Columns for which
+ * `present` says no become typed NULLs under their own name, so rows of different
+ * statements (or of the branches of one UNION ALL) line up and decode the same through
+ * both SQL adapters.
+ */
+export function taskColumns(
+  alias?: string,
+  present: (c: TaskColumn) => boolean = () => true,
+): string {
+  return TASK_COLUMNS.map(([, c]) =>
+    present(c)
+      ? alias
+        ? `${alias}.${c.sql}`
+        : c.sql
+      : `cast(NULL AS ${sqlTypeOf(c)}) AS ${c.sql}`,
+  ).join(", ");
+}
+
+/**
+ * Every column but the bulky ones (input and result), as typed NULLs: how settled and
+ * recovered rows come back. The executor already holds both, and a round trip must stay
+ * under the Data API's 1 MiB response cap even when it recovers 100 dead workers' tasks
+ * with 56 KiB rows.
+ */
+export const slimTaskColumns = (alias?: string) => taskColumns(alias, (c) => !c.bulky);
+
+/** The columns slimTaskColumns keeps, alone: what an UPDATE of a slim row RETURNs. */
+export const slimColumnsOnly = (alias: string) =>
+  TASK_COLUMNS.filter(([, c]) => !c.bulky)
+    .map(([, c]) => `${alias}.${c.sql}`)
+    .join(", ");
+
+const TaskRowSchema = z
+  .object(
+    Object.fromEntries(
+      TASK_COLUMNS.map(([, c]) => {
+        const decoder = KINDS[c.kind].decoder();
+        return [c.sql, c.nullable ? decoder.nullable() : decoder];
+      }),
+    ),
+  )
+  .transform(
+    (row) => Object.fromEntries(TASK_COLUMNS.map(([field, c]) => [field, row[c.sql]])) as Task,
+  );
+
+/** Decodes a `tasks` row (snake_case, as both SQL adapters return it) into a Task. */
+export function rowToTask(row: unknown): Task {
+  return TaskRowSchema.parse(row);
+}
