@@ -1,12 +1,12 @@
-import { fieldError } from "../fieldIssues";
-import { isUuid } from "./storeInputChecks";
-
 /**
  * The list cursor: opaque to callers, base64url of `{"v":1,"id":"<last item's id>"}`.
  * It holds only the id: the position (created_at, id) is looked up in SQL, scoped to the
  * owner, so no timestamp precision is lost in transit and a cursor cannot point into
  * another owner's tasks.
  */
+import { fieldError } from "../fieldIssues";
+import { isUuid } from "./storeInputChecks";
+
 const VERSION = 1;
 
 export function encodeCursor(lastId: string): string {

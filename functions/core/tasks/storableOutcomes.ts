@@ -1,7 +1,3 @@
-import { fieldError } from "../fieldIssues";
-import type { TaskOutcome } from "./model";
-import { isUuid, jsonProblem, storableText } from "./storeInputChecks";
-
 /**
  * Makes an executor's outcomes storable before they reach SQL. A result too big for a row
  * (the Data API refuses rows over 64 KB) or one jsonb cannot hold turns into a failure
@@ -13,6 +9,10 @@ import { isUuid, jsonProblem, storableText } from "./storeInputChecks";
  * Two outcomes for one task, an unknown status or a retry without runAt are the caller's
  * bug: ValidationError naming the outcome's field.
  */
+import { fieldError } from "../fieldIssues";
+import type { TaskOutcome } from "./model";
+import { isUuid, jsonProblem, storableText } from "./storeInputChecks";
+
 export const MAX_ERROR_LENGTH = 4000;
 
 const STATUSES = new Set(["completed", "pending", "failed", "cancelled"]);

@@ -1,3 +1,9 @@
+/**
+ * TaskStore, the one TaskRepository: each operation checks its arguments (a ValidationError
+ * naming the field before any SQL runs) and runs one or two named statements of ./sql
+ * through any SqlPort (node-postgres or the RDS Data API). The executor's whole round trip
+ * is `sync`, one statement (./sql/syncTasks.ts).
+ */
 import { IdempotencyConflictError, TaskNotFoundError, TaskStateConflictError } from "../errors";
 import { fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";

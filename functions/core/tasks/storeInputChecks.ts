@@ -1,14 +1,13 @@
-import { z } from "zod";
-import { ValidationError } from "../errors";
-import { describeFieldIssues, fieldError, toFieldIssues } from "../fieldIssues";
-import type { NewTask } from "./model";
-
 /**
  * The store's input checks. The API validates requests first; these guard what PostgreSQL
  * itself would reject (a NUL byte, an int out of range, an oversized index key, a jsonb
  * escape it cannot store) so bad input always becomes a ValidationError naming the field,
  * never a raw SQL error.
  */
+import { z } from "zod";
+import { ValidationError } from "../errors";
+import { describeFieldIssues, fieldError, toFieldIssues } from "../fieldIssues";
+import type { NewTask } from "./model";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,7 +1,3 @@
-import { type SqlPort, uuid } from "../../sql/port";
-import type { Task } from "../model";
-import { rowToTask, taskColumns } from "../taskRow";
-
 /**
  * Cancels an owner's task: pending → cancelled at once; in_progress → cancel_requested
  * (its executor sees the flag on its next heartbeat, aborts, and settles it cancelled).
@@ -10,6 +6,10 @@ import { rowToTask, taskColumns } from "../taskRow";
  * moment gets the request instead of a status flip under its worker. No row back: the
  * task is absent or already final.
  */
+import { type SqlPort, uuid } from "../../sql/port";
+import type { Task } from "../model";
+import { rowToTask, taskColumns } from "../taskRow";
+
 export const CANCEL_TASK = `
 UPDATE tasks SET
   status           = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,

@@ -1,8 +1,8 @@
+/** The task an owner created with this idempotency key, with its request's hash. */
 import type { SqlPort } from "../../sql/port";
 import type { Task } from "../model";
 import { rowToTask, taskColumns } from "../taskRow";
 
-/** The task an owner created with this idempotency key, with its request's hash. */
 export const FIND_BY_IDEMPOTENCY_KEY = `
 SELECT ${taskColumns()}, request_hash
 FROM tasks

@@ -1,8 +1,8 @@
+/** One task, only if this owner's. `id` must already be a well-formed UUID. */
 import { type SqlPort, uuid } from "../../sql/port";
 import type { Task } from "../model";
 import { rowToTask, taskColumns } from "../taskRow";
 
-/** One task, only if this owner's. `id` must already be a well-formed UUID. */
 export const GET_TASK = `
 SELECT ${taskColumns()}
 FROM tasks

@@ -1,7 +1,3 @@
-import { type SqlPort, uuid } from "../../sql/port";
-import type { Task, TaskStatus } from "../model";
-import { rowToTask, taskColumns } from "../taskRow";
-
 /**
  * A page of an owner's tasks, newest first: keyset pagination on (created_at DESC, id DESC),
  * which the index tasks_owner_created_idx serves. After a cursor, the position is the
@@ -15,6 +11,10 @@ import { rowToTask, taskColumns } from "../taskRow";
  * refuses a response over 1 MiB. `fetched` (on every row) tells the caller whether rows
  * were left out, i.e. whether there is a next page.
  */
+import { type SqlPort, uuid } from "../../sql/port";
+import type { Task, TaskStatus } from "../model";
+import { rowToTask, taskColumns } from "../taskRow";
+
 const NEWEST_FIRST = "created_at DESC, id DESC";
 
 export const LIST_TASKS = `

@@ -1,6 +1,3 @@
-import type { SqlPort } from "../../sql/port";
-import type { QueueState } from "../model";
-
 /**
  * How far behind the whole queue is: due pending tasks and the oldest one's wait. Every
  * executor reads it once a minute for its QueueDepth and OldestPendingAge metrics, so it
@@ -9,6 +6,9 @@ import type { QueueState } from "../model";
  * millions, are never read. (taskStats, which counts every status, is for the API's
  * per-owner metrics.)
  */
+import type { SqlPort } from "../../sql/port";
+import type { QueueState } from "../model";
+
 export const QUEUE_STATE = `
 SELECT count(*) AS queue_depth,
        cast(extract(epoch FROM now() - min(run_at)) AS double precision) AS oldest_pending_age_seconds

@@ -1,11 +1,11 @@
-import { type SqlPort, uuid } from "../../sql/port";
-import type { Task } from "../model";
-import { rowToTask, taskColumns } from "../taskRow";
-
 /**
  * Sends a failed or cancelled task back to the queue as if new: due now, attempts reset,
  * the previous outcome cleared. No row back: the task is absent or not failed/cancelled.
  */
+import { type SqlPort, uuid } from "../../sql/port";
+import type { Task } from "../model";
+import { rowToTask, taskColumns } from "../taskRow";
+
 export const RETRY_TASK = `
 UPDATE tasks SET
   status           = 'pending',

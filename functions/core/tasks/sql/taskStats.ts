@@ -1,6 +1,3 @@
-import type { SqlPort } from "../../sql/port";
-import { type Percentiles, TASK_STATUSES, type TaskStats } from "../model";
-
 /**
  * Queue statistics in one statement, for one owner or (`:owner` NULL) the whole queue.
  * Pickup latency is started_at - run_at (from due to claimed) of attempts started in the
@@ -8,6 +5,9 @@ import { type Percentiles, TASK_STATUSES, type TaskStats } from "../model";
  * Only a task's latest attempt is on its row, so a retried task counts once, for that
  * attempt. Values outside the window are NULL and the aggregates skip them.
  */
+import type { SqlPort } from "../../sql/port";
+import { type Percentiles, TASK_STATUSES, type TaskStats } from "../model";
+
 const percentiles = (column: string) =>
   [
     `percentile_cont(0.50) WITHIN GROUP (ORDER BY ${column}) AS ${column}_p50`,
