@@ -37,8 +37,16 @@ const HELD_BY_WORKER = "t.lease_owner = cast(:worker_id AS text) AND t.status = 
 /** The claim order, served by tasks_claim_idx. */
 const CLAIM_ORDER = "priority DESC, run_at, id";
 
-/** What a lease row carries; its other columns are typed NULLs. */
+/**
+ * The select lists of the four row kinds, every task column in the task row's order (see
+ * ../taskRow.ts) so the branches of the UNION ALL line up: claimed rows whole, settled and
+ * recovered rows with input and result as typed NULLs, lease rows with only id,
+ * cancel_requested and lease_expires_at.
+ */
+const FULL_ROW = taskColumns();
+const SLIM_ROW = slimTaskColumns();
 const LEASE_COLUMNS = ["id", "cancel_requested", "lease_expires_at"];
+const LEASE_ROW = taskColumns(undefined, (c) => LEASE_COLUMNS.includes(c.sql));
 
 /** Expired leases recovered per call: keeps the statement short; every loop makes one. */
 export const RECOVERY_BATCH = 100;
@@ -174,13 +182,13 @@ claimed AS (
   WHERE t.id = fitting.id
   RETURNING ${taskColumns("t")}
 )
-SELECT 'settled' AS kind, ${slimTaskColumns()} FROM settled
+SELECT 'settled' AS kind, ${SLIM_ROW} FROM settled
 UNION ALL
-SELECT 'lease' AS kind, ${taskColumns(undefined, (c) => LEASE_COLUMNS.includes(c.sql))} FROM extended
+SELECT 'lease' AS kind, ${LEASE_ROW} FROM extended
 UNION ALL
-SELECT 'recovered' AS kind, ${slimTaskColumns()} FROM recovered
+SELECT 'recovered' AS kind, ${SLIM_ROW} FROM recovered
 UNION ALL
-SELECT 'claimed' AS kind, ${taskColumns()} FROM claimed
+SELECT 'claimed' AS kind, ${FULL_ROW} FROM claimed
 ORDER BY kind, ${CLAIM_ORDER}`;
 
 /** The `:outcomes` parameter: one JSON object per outcome, keys as the recordset names them. */
