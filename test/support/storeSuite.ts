@@ -18,7 +18,9 @@ import { claimTasks, heartbeatTasks, settleTasks } from "./taskStates";
  * The whole TaskStore suite as a function, so it runs once per SQL adapter: `makePort`
  * returns the port under test on the given database. Direct setup and inspection
  * (moving a lease into the past, reading a row) go through a separate pg port on the same
- * database, so what is asserted never depends on the adapter under test.
+ * database, so what is asserted never depends on the adapter under test. The executor's
+ * parts of `sync` (claim, heartbeat, settle) are also tested one at a time, through the
+ * single-purpose sync calls of ./taskStates.ts.
  */
 export type MakePort = (databaseUrl: string) => Promise<{ sql: SqlPort; close(): Promise<void> }>;
 
@@ -639,7 +641,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       });
     });
 
-    describe("claim", () => {
+    describe("sync: claim", () => {
       it("claims due tasks by priority, then run_at, and leases them", async () => {
         // Prepare
         const now = Date.now();
@@ -734,7 +736,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       });
     });
 
-    describe("heartbeat", () => {
+    describe("sync: heartbeat", () => {
       it("extends held leases and reports cancel requests; ignores ids it does not hold", async () => {
         // Prepare
         const [a, b, theirs] = await createMany(3);
@@ -776,7 +778,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       });
     });
 
-    describe("settle", () => {
+    describe("sync: settle", () => {
       it("completes a task: result kept, lease ended", async () => {
         // Prepare
         const task = await create();
@@ -942,7 +944,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
       });
     });
 
-    describe("sync", () => {
+    describe("sync: all at once", () => {
       it("settles, heartbeats, recovers and claims in exactly one statement", async () => {
         // Prepare
         const now = Date.now();
