@@ -117,7 +117,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
         logger.error(`${description}: the runtime stops`, { pid: database.serverPid });
         resolveFailed(
           new Error(
-            `${description}; the runtime stopped. Start it again (npm start): PostgreSQL recovers its data at start.`,
+            `${description}; the runtime stops. Start it again (npm start): PostgreSQL recovers its data at start.`,
           ),
         );
       });
