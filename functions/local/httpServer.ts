@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
+} from "node:http";
 import type { APIGatewayProxyResultV2, Context } from "aws-lambda";
 import type { Logger } from "../core/telemetry/ports";
 import {
@@ -42,16 +49,25 @@ export function createApiServer(options: ApiServerOptions): Server {
   const server = createServer((req, res) => {
     const started = Date.now();
     const requestId = randomUUID();
+    // Nothing one request does may end the process: every failure below ends in an answer
+    // (or, when even that fails, a closed connection) and a log line.
     handle(req, requestId, started)
-      .catch((error) => {
-        options.logger.error("request failed in the local gateway", {
-          requestId,
-          error: error,
-        });
+      .catch((error): OutgoingApiResponse | "client gone" => {
+        if (clientLeft(req)) return "client gone";
+        options.logger.error("request failed in the local gateway", { requestId, error });
         return gatewayResponse("internalError");
       })
       .then((answer) => {
-        write(res, answer, requestId);
+        if (answer === "client gone" || res.destroyed) {
+          // A client that hangs up (mid-upload, or before its answer) is no error of ours.
+          options.logger.info("client disconnected before its answer", {
+            requestId,
+            method: req.method,
+            path: req.url,
+          });
+          return;
+        }
+        write(res, answer, requestId, options.logger);
         // The api handler logs each request it answers; this line adds the gateway's own.
         options.logger.debug("request", {
           requestId,
@@ -60,6 +76,13 @@ export function createApiServer(options: ApiServerOptions): Server {
           status: answer.statusCode,
           durationMs: Date.now() - started,
         });
+      })
+      .catch((error) => {
+        options.logger.error("could not answer a request; its connection is closed", {
+          requestId,
+          error,
+        });
+        res.destroy();
       });
   });
   // Keep-alive connections would hold a stop for up to 5 s; API Gateway's idle timeout
@@ -106,8 +129,13 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (match.authorized) {
       authorizer = await options.authorizer.authorize(req.headers.authorization);
       if (!authorizer.authorized) {
+        // The reason is one of the authorizer's fixed texts; checked again, as a header
+        // value that HTTP cannot carry would fail the answer.
+        const description = /^[\x20-\x7e]*$/.test(authorizer.reason)
+          ? ` error_description="${authorizer.reason.replace(/["\\]/g, "")}"`
+          : "";
         return gatewayResponse("unauthorized", {
-          "www-authenticate": `Bearer error="invalid_token" error_description="${authorizer.reason}"`,
+          "www-authenticate": `Bearer error="invalid_token"${description}`,
         });
       }
     }
@@ -159,8 +187,28 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | "too la
   });
 }
 
-function write(res: ServerResponse, answer: OutgoingApiResponse, requestId: string): void {
+/** A request that ended before all of it arrived: its client hung up. */
+function clientLeft(req: IncomingMessage): boolean {
+  return !req.complete && (req.destroyed || req.socket.destroyed);
+}
+
+function write(
+  res: ServerResponse,
+  answer: OutgoingApiResponse,
+  requestId: string,
+  logger: Logger,
+): void {
   if (res.headersSent) return;
+  const invalid = invalidHeader(answer.headers);
+  if (invalid) {
+    // API Gateway answers a Lambda result it cannot send with a plain 500, too.
+    logger.error("the api handler's answer has a header HTTP cannot carry; answered 500", {
+      requestId,
+      header: invalid,
+    });
+    write(res, gatewayResponse("internalError"), requestId, logger);
+    return;
+  }
   res.statusCode = answer.statusCode;
   for (const [name, values] of Object.entries(answer.headers)) {
     res.setHeader(name, values.length === 1 ? (values[0] as string) : values);
@@ -169,4 +217,17 @@ function write(res: ServerResponse, answer: OutgoingApiResponse, requestId: stri
   res.setHeader("apigw-requestid", requestId);
   res.setHeader("content-length", answer.body.length);
   res.end(answer.body);
+}
+
+/** The name of the first header `setHeader` would throw on (its value is not logged). */
+function invalidHeader(headers: Record<string, string[]>): string | undefined {
+  for (const [name, values] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+      for (const value of values) validateHeaderValue(name, value);
+    } catch {
+      return name.replace(/[^\x21-\x7e]/g, "?");
+    }
+  }
+  return undefined;
 }

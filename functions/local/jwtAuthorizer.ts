@@ -59,12 +59,24 @@ function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** Claims whose failures are named; any other claim is not named (it is the caller's text). */
+const NAMED_CLAIMS = new Set(["sub", "exp", "nbf", "iat", "iss", "aud"]);
+const CLAIM_PROBLEMS = new Set(["missing", "check_failed", "invalid"]);
+
+/**
+ * A reason from a fixed set of texts, never the verifier's message: that quotes the token
+ * (a `crit` parameter's name, say), and the reason goes into a response header.
+ */
 function describeJoseError(error: unknown): string {
   if (error instanceof errors.JWTExpired) return "the token has expired";
   if (error instanceof errors.JWSSignatureVerificationFailed) return "bad signature";
-  if (error instanceof errors.JWTClaimValidationFailed)
+  if (
+    error instanceof errors.JWTClaimValidationFailed &&
+    NAMED_CLAIMS.has(error.claim) &&
+    CLAIM_PROBLEMS.has(error.reason)
+  )
     return `claim ${error.claim}: ${error.reason}`;
-  if (error instanceof errors.JOSEError) return error.message;
+  if (error instanceof errors.JWTClaimValidationFailed) return "a claim is not valid";
   return "malformed token";
 }
 

@@ -26,8 +26,16 @@ export interface LocalRuntime {
   url: string;
   banner: string;
   settings: LocalRuntimeSettings;
-  /** The graceful stop (see stopRuntime); safe to call more than once. */
-  stop(): Promise<StopSummary>;
+  /**
+   * The graceful stop (see stopRuntime); safe to call more than once (the first call's
+   * grace period holds). `graceMs` overrides SHUTDOWN_GRACE_MS.
+   */
+  stop(options?: { graceMs?: number }): Promise<StopSummary>;
+  /**
+   * Settles when the runtime cannot go on (its embedded PostgreSQL died), with the reason;
+   * the caller then stops it (grace 0: nothing can be written back) and exits.
+   */
+  failed: Promise<Error>;
 }
 
 export interface StopSummary {
@@ -100,18 +108,33 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     let stopping: Promise<StopSummary> | undefined;
     const runningServer = server;
     const runningSchedule = schedule;
+    // Exit rather than restart it: a PostgreSQL that dies under the runtime was killed
+    // (OOM, a stray `kill`) or failed (disk full, a bad data directory); restarting it in
+    // here would hide that, and could loop. The next `npm start` recovers its data from the
+    // write-ahead log, and a supervisor (or the user) decides about restarts.
+    const failed = new Promise<Error>((resolveFailed) => {
+      void database.lost?.then((description) => {
+        logger.error(`${description}: the runtime stops`, { pid: database.serverPid });
+        resolveFailed(
+          new Error(
+            `${description}; the runtime stops. Start it again (npm start): PostgreSQL recovers its data at start.`,
+          ),
+        );
+      });
+    });
     return {
       url,
       banner,
       settings,
-      stop: () => {
+      failed,
+      stop: (options = {}) => {
         stopping ??= stopRuntime({
           server: runningServer,
           schedule: runningSchedule,
           closeExecutor,
           closeApi,
           database,
-          graceMs: local.SHUTDOWN_GRACE_MS,
+          graceMs: options.graceMs ?? local.SHUTDOWN_GRACE_MS,
           logger,
         }).finally(() => process.off("exit", lastResort));
         return stopping;

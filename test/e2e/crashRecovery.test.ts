@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { useEmbeddedRuntime } from "../support/e2eRuntime";
 import { REMOTE } from "../support/e2eTarget";
 import { ApiClient, isFinal } from "../support/http";
-import { startRuntime } from "../support/localRuntime";
+import { postmasterPid, runtimeProcesses, startRuntime } from "../support/localRuntime";
 
 /**
  * `kill -9` in the middle of a task, then `npm start` again on the same data directory:
@@ -52,5 +52,28 @@ describe.skipIf(REMOTE)("a runtime killed mid-task", () => {
     expect(second.output()).toContain("stopping the PostgreSQL a previous run left behind");
     const stopped = await second.interrupt();
     expect(stopped.code).toBe(0);
+  });
+});
+
+describe.skipIf(REMOTE)("the embedded PostgreSQL killed under a running runtime", () => {
+  it("ends in a clean exit within 30 s that says why", { timeout: 180_000 }, async () => {
+    // Prepare
+    const started = await startRuntime(runtime.env());
+    const postmaster = postmasterPid(runtime.dataDir);
+    expect(postmaster).toBeDefined();
+
+    // Act
+    const killedAt = Date.now();
+    process.kill(postmaster as number, "SIGKILL");
+    const exit = await started.waitForExit(30_000);
+    const exitedAfterMs = Date.now() - killedAt;
+
+    // Assess: exit code 1 with a message naming PostgreSQL, and nothing left running.
+    expect(exit, started.output()).toEqual({ code: 1, signal: null });
+    expect(exitedAfterMs).toBeLessThanOrEqual(30_000);
+    expect(started.output()).toMatch(
+      /npm start: the embedded PostgreSQL \(pid \d+\) exited unexpectedly \(signal SIGKILL\)/,
+    );
+    expect(runtimeProcesses(started.pid, undefined)).toEqual([]);
   });
 });

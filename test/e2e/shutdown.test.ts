@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
@@ -5,7 +6,12 @@ import { startEmbeddedPostgres } from "../../functions/local/embeddedPostgres";
 import { useEmbeddedRuntime } from "../support/e2eRuntime";
 import { REMOTE } from "../support/e2eTarget";
 import { ApiClient, type TaskView } from "../support/http";
-import { startRuntime } from "../support/localRuntime";
+import {
+  postmasterPid,
+  type RuntimeProcess,
+  runtimeProcesses,
+  startRuntime,
+} from "../support/localRuntime";
 
 /**
  * Ctrl-C while tasks run, on the embedded PostgreSQL (`npm start` as a newcomer runs it):
@@ -80,6 +86,64 @@ describe.skipIf(REMOTE)("Ctrl-C during work", () => {
     for (const task of finished) expect(task.result).not.toBeNull();
     expect((await second.interrupt()).code).toBe(0);
   });
+});
+
+/**
+ * `npm start` as a user runs it: npm runs the program through `sh -c`, and passes SIGINT and
+ * SIGTERM on to it; a terminal's Ctrl-C reaches npm and the program both. One signal, to the
+ * pid the user sees or to the whole group, must stop every process of the runtime, the
+ * grace period included, and leave no task in_progress.
+ */
+describe.skipIf(REMOTE)("npm start and one signal", () => {
+  const GRACE_MS = 2_000;
+
+  it.each<[string, (started: RuntimeProcess) => void]>([
+    ["SIGTERM to npm's pid", (started) => process.kill(started.pid, "SIGTERM")],
+    ["one Ctrl-C (SIGINT to the process group)", (started) => process.kill(-started.pid, "SIGINT")],
+  ])(
+    "%s stops every process within SHUTDOWN_GRACE_MS + 5 s, no task left in_progress",
+    {
+      timeout: 240_000,
+    },
+    async (_name, signal) => {
+      // Prepare: a task whose LLM call outlasts the grace period.
+      const { dataDir, ollama } = runtime;
+      const tag = `signal-${randomUUID()}`;
+      ollama.setLatency((call) => (call.lastUserMessage.includes("signal-") ? 60_000 : 0));
+      const token = await runtime.token("signal");
+      const started = await startRuntime(runtime.env({ SHUTDOWN_GRACE_MS: String(GRACE_MS) }), {
+        launcher: "npm",
+      });
+      const api = new ApiClient(started.url);
+      const created = await api.createTask(token, { type: "prompt", input: { prompt: tag } });
+      expect(created.status).toBe(201);
+      await api.waitForTask(token, created.body.id, (t) => t.status === "in_progress", 90_000);
+      const postmaster = postmasterPid(dataDir);
+      expect(runtimeProcesses(started.pid, postmaster).length).toBeGreaterThanOrEqual(3);
+
+      // Act
+      const sentAt = Date.now();
+      signal(started);
+      while (runtimeProcesses(started.pid, postmaster).length > 0) {
+        if (Date.now() - sentAt > GRACE_MS + 30_000) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const stoppedAfterMs = Date.now() - sentAt;
+      const exit = await started.exited;
+
+      // Assess
+      expect(runtimeProcesses(started.pid, postmaster)).toEqual([]);
+      expect(stoppedAfterMs, started.output()).toBeLessThanOrEqual(GRACE_MS + 5_000);
+      expect(exit.code, started.output()).toBe(0);
+      expect(started.output()).not.toContain("again: stopping now");
+      const rows = await readTasksAtRest(dataDir);
+      expect(rows.filter((row) => row.status === "in_progress")).toEqual([]);
+      expect(rows.find((row) => row.id === created.body.id)).toMatchObject({
+        status: "pending",
+        lease_owner: null,
+      });
+    },
+  );
 });
 
 interface TaskRow {

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { freePort } from "../../functions/local/embeddedPostgres";
@@ -41,19 +41,34 @@ export interface RuntimeProcess {
   interrupt(timeoutMs?: number): Promise<RuntimeExit>;
   /** SIGTERM to the process (as a service manager does). Waits for the exit. */
   terminate(timeoutMs?: number): Promise<RuntimeExit>;
+  /** Waits for it to exit by itself; throws (with its output) when it does not in time. */
+  waitForExit(timeoutMs: number): Promise<RuntimeExit>;
   /** SIGKILL: no chance to clean up (its PostgreSQL, in its own session, survives). */
   kill(): Promise<RuntimeExit>;
 }
 
 const started = new Set<RuntimeProcess>();
 
+/**
+ * How the runtime is started: its program directly (`node`), or `npm start` as a user types
+ * it (`npm`: then `pid` is npm's, and npm runs the program through `sh -c`).
+ */
+export type RuntimeLauncher = "node" | "npm";
+
 /** Spawns bin/local.ts with `env` on top of this process's environment; does not wait. */
-export function spawnRuntime(env: Record<string, string>): {
+export function spawnRuntime(
+  env: Record<string, string>,
+  launcher: RuntimeLauncher = "node",
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<RuntimeExit>;
 } {
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/local.ts"], {
+  const [command, args] =
+    launcher === "npm"
+      ? ["npm", ["start"]]
+      : [process.execPath, ["--import", "tsx", "bin/local.ts"]];
+  const child = spawn(command, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     // Its own process group, so a "Ctrl-C" reaches it and its children as in a terminal.
@@ -79,10 +94,13 @@ export function spawnRuntime(env: Record<string, string>): {
  */
 export async function startRuntime(
   env: Record<string, string>,
-  options: { startTimeoutMs?: number } = {},
+  options: { startTimeoutMs?: number; launcher?: RuntimeLauncher } = {},
 ): Promise<RuntimeProcess> {
   const port = env.PORT ?? String(await freePort());
-  const { child, output, exited } = spawnRuntime({ ...FAST_RUNTIME_ENV, ...env, PORT: port });
+  const { child, output, exited } = spawnRuntime(
+    { ...FAST_RUNTIME_ENV, ...env, PORT: port },
+    options.launcher,
+  );
   const url = `http://127.0.0.1:${port}`;
   let exit: RuntimeExit | undefined;
   void exited.then((value) => {
@@ -113,6 +131,7 @@ export async function startRuntime(
       if (!exit) process.kill(-(child.pid ?? 0), "SIGINT");
       return waitExit(timeoutMs);
     },
+    waitForExit: (timeoutMs) => waitExit(timeoutMs),
     terminate: (timeoutMs = 60_000) => {
       if (!exit) child.kill("SIGTERM");
       return waitExit(timeoutMs);
@@ -160,6 +179,29 @@ export async function stopAllRuntimes(): Promise<void> {
       }
     }),
   );
+}
+
+/** The pid in the embedded PostgreSQL's lock file under `dataDir` (undefined when none). */
+export function postmasterPid(dataDir: string): number | undefined {
+  const lockFile = join(dataDir, "postgres", "postmaster.pid");
+  if (!existsSync(lockFile)) return undefined;
+  const pid = Number(readFileSync(lockFile, "utf8").split("\n")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/**
+ * Every live process of a runtime: those in the process group a launcher started (npm,
+ * its shell, node) and those in its PostgreSQL's session (the postmaster leads its own,
+ * its backends are in it). From `ps`, so zombies awaiting their parent count as gone.
+ */
+export function runtimeProcesses(processGroup: number, postmaster: number | undefined): number[] {
+  const rows = execFileSync("ps", ["-e", "-o", "pid=,pgid=,sid=,stat="], { encoding: "utf8" });
+  return rows
+    .split("\n")
+    .map((row) => row.trim().split(/\s+/))
+    .filter(([, , , stat]) => stat !== undefined && !stat.startsWith("Z"))
+    .filter(([, pgid, sid]) => Number(pgid) === processGroup || Number(sid) === postmaster)
+    .map(([pid]) => Number(pid));
 }
 
 /**

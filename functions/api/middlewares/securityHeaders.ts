@@ -16,15 +16,7 @@ const OptionsSchema = z.object({
 export function securityHeaders(
   options: z.input<typeof OptionsSchema> = {},
 ): MiddlewareObj<ApiEvent, ApiResult, Error, ApiContext> {
-  const { hstsMaxAgeSeconds } = middlewareOptions("securityHeaders", OptionsSchema, options);
-  const fixed: Record<string, string> = {
-    "x-content-type-options": "nosniff",
-    "cache-control": "no-store",
-    "strict-transport-security": `max-age=${hstsMaxAgeSeconds}; includeSubDomains`,
-    "x-frame-options": "DENY",
-    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
-    "referrer-policy": "no-referrer",
-  };
+  const fixed = securityHeaderValues(options);
 
   const addHeaders = (request: { response: ApiResult | null }) => {
     if (!request.response) return;
@@ -33,4 +25,22 @@ export function securityHeaders(
   };
 
   return { after: addHeaders, onError: addHeaders };
+}
+
+/**
+ * The headers themselves, also for answers that never reach the handler (the local
+ * gateway's own 401, 404, 413 and 500).
+ */
+export function securityHeaderValues(
+  options: z.input<typeof OptionsSchema> = {},
+): Record<string, string> {
+  const { hstsMaxAgeSeconds } = middlewareOptions("securityHeaders", OptionsSchema, options);
+  return {
+    "x-content-type-options": "nosniff",
+    "cache-control": "no-store",
+    "strict-transport-security": `max-age=${hstsMaxAgeSeconds}; includeSubDomains`,
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+    "referrer-policy": "no-referrer",
+  };
 }

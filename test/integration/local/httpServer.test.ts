@@ -1,7 +1,7 @@
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import type { Context } from "aws-lambda";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../../functions/core/telemetry/ports";
+import type { LogFields, Logger } from "../../../functions/core/telemetry/ports";
 import type { ApiGatewayEvent } from "../../../functions/local/apiGatewayEvent";
 import { corsConfig } from "../../../functions/local/cors";
 import { type ApiHandler, createApiServer } from "../../../functions/local/httpServer";
@@ -15,6 +15,13 @@ import { signLocalToken } from "../../../functions/local/token";
 
 const SECRET = "integration-secret";
 const received: { event: ApiGatewayEvent; context: Context }[] = [];
+const logs: { level: keyof Logger; message: string; fields?: LogFields }[] = [];
+const recordingLogger: Logger = {
+  debug: (message, fields) => logs.push({ level: "debug", message, fields }),
+  info: (message, fields) => logs.push({ level: "info", message, fields }),
+  warn: (message, fields) => logs.push({ level: "warn", message, fields }),
+  error: (message, fields) => logs.push({ level: "error", message, fields }),
+};
 let answer: ApiHandler = async () => ({ statusCode: 200, body: "{}" });
 
 const server = createApiServer({
@@ -24,7 +31,8 @@ const server = createApiServer({
   },
   authorizer: createJwtAuthorizer({ secret: SECRET }),
   cors: corsConfig(["http://app.example"]),
-  logger: silentLogger,
+  logger: recordingLogger,
+  maxPayloadBytes: 64 * 1024,
 });
 let baseUrl = "";
 
@@ -38,6 +46,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   received.length = 0;
+  logs.length = 0;
   answer = async () => ({ statusCode: 200, body: "{}" });
 });
 
@@ -219,4 +228,114 @@ describe("the local API Gateway", () => {
     expect(received[0]?.event.isBase64Encoded).toBe(true);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
   });
+
+  it("answers 401 to a token whose JOSE header carries a line break, and goes on answering", async () => {
+    // Prepare: a critical header parameter whose name is caller text with a newline.
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const header = encode({ alg: "HS256", crit: ["a\nb"], "a\nb": 1 });
+    const token = `${header}.${encode({ sub: "alice", exp: 4_000_000_000 })}.c2ln`;
+
+    // Act
+    const refused = await fetch(`${baseUrl}/api/tasks`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const after = await fetch(`${baseUrl}/api/health`);
+
+    // Assess: a 401 whose headers carry nothing of the token, and the server still answers.
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("www-authenticate")).toBe(
+      'Bearer error="invalid_token" error_description="malformed token"',
+    );
+    expect(after.status).toBe(200);
+  });
+
+  it("answers 500 when the handler's answer has a header HTTP cannot carry, and goes on answering", async () => {
+    // Prepare
+    answer = async () => ({ statusCode: 200, headers: { "x-echo": "a\r\nb" }, body: "{}" });
+
+    // Act
+    const broken = await fetch(`${baseUrl}/api/health`);
+    answer = async () => ({ statusCode: 200, body: "{}" });
+    const after = await fetch(`${baseUrl}/api/health`);
+
+    // Assess
+    expect(broken.status).toBe(500);
+    expect(broken.headers.get("x-echo")).toBeNull();
+    expect(await broken.json()).toEqual({ message: "Internal Server Error" });
+    expect(after.status).toBe(200);
+    expect(logs.filter((line) => line.level === "error")).toHaveLength(1);
+  });
+
+  it("passes a text body that is not UTF-8 base64-encoded, byte for byte", async () => {
+    // Prepare: 0xe9 alone (latin-1 "é") is never UTF-8.
+    const bytes = Buffer.from([...Buffer.from('{"text":"caf'), 0xe9, ...Buffer.from('"}')]);
+
+    // Act
+    await fetch(`${baseUrl}/api/tasks`, {
+      method: "POST",
+      headers: { authorization: await bearer(), "content-type": "application/json" },
+      body: bytes,
+    });
+
+    // Assess
+    expect(received[0]?.event.isBase64Encoded).toBe(true);
+    expect(Buffer.from(received[0]?.event.body ?? "", "base64")).toEqual(bytes);
+  });
+
+  it.each([
+    ["401", async () => fetch(`${baseUrl}/api/tasks`)],
+    ["404", async () => fetch(`${baseUrl}/api/unknown`)],
+    [
+      "413",
+      async () =>
+        fetch(`${baseUrl}/api/tasks`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: "x".repeat(64 * 1024 + 1),
+        }),
+    ],
+  ])("sets the API's security headers on its own %s", async (status, call) => {
+    // Act
+    const response = await call();
+
+    // Assess
+    expect(String(response.status)).toBe(status);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+  });
+
+  it("logs a client that leaves mid-upload as one line below ERROR", async () => {
+    // Prepare
+    const { port } = server.address() as AddressInfo;
+
+    // Act: announce 1000 bytes, send 10, hang up.
+    await new Promise<void>((resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.write(
+          "POST /api/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n0123456789",
+          () => socket.destroy(),
+        );
+      });
+      socket.on("close", () => resolve());
+      socket.on("error", reject);
+    });
+    await waitUntil(() => logs.length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    // Assess
+    expect(logs.filter((line) => line.level === "error" || line.level === "warn")).toEqual([]);
+    expect(logs).toHaveLength(1);
+    expect(logs[0]?.message).toMatch(/disconnected/);
+    expect(received).toHaveLength(0);
+  });
 });
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -51,6 +51,19 @@ describe("the local JWT authorizer", () => {
     expect(result).toEqual({ authorized: false, reason: "bad signature" });
   });
 
+  it("refuses a token whose header names a critical parameter, with a reason quoting none of it", async () => {
+    // Prepare: jose's own message would quote the parameter's name, newline and all.
+    const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const header = encode({ alg: "HS256", crit: ["a\nb"], "a\nb": 1 });
+    const token = `${header}.${encode({ sub: "alice", exp: 4_000_000_000 })}.c2ln`;
+
+    // Act
+    const result = await authorizer.authorize(`Bearer ${token}`);
+
+    // Assess
+    expect(result).toEqual({ authorized: false, reason: "malformed token" });
+  });
+
   it("refuses an expired token", async () => {
     // Prepare
     const token = await signLocalToken({
