@@ -23,6 +23,12 @@ import { isConnectionError } from "../../functions/core/sql/pgAdapter";
  *   json/jsonb, text, dates) → stringValue; timestamps in UTC as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
  *   `columnMetadata` (name, label, typeName as PostgreSQL names it: `int8`, `timestamptz`,
  *   `_text`) only with `includeResultMetadata`; `numberOfRecordsUpdated` for DML.
+ * - A result column of a type the Data API cannot encode (`void`, what
+ *   `pg_advisory_xact_lock` returns) is refused with UnsupportedResultException, as AWS
+ *   refuses it ("It contained an unsupported data type": UnsupportedResultException in the
+ *   @aws-sdk/client-rds-data model; "Unsupported result exception" in the Aurora User Guide's
+ *   Data API troubleshooting page, docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+ *   data-api.troubleshooting.html). The statement has run by then.
  * - A result over 1 MiB is refused, as AWS refuses it. AWS counts the data the database
  *   returned, not the JSON it answers with (where escaping can double a string), so this
  *   counts the values' bytes as PostgreSQL sends them.
@@ -111,6 +117,9 @@ const STATUS: Record<string, number> = {
   DatabaseUnavailableException: 504,
 };
 const statusOf = (name: string) => STATUS[name] ?? 400;
+
+/** Result column types the Data API has no Field for (see the file comment). */
+const UNSUPPORTED_TYPES = new Set(["void"]);
 
 /** The Data API's documented limit on the data a statement returns. */
 const MAX_RESULT_BYTES = 1024 * 1024;
@@ -205,6 +214,13 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     }
     await typesOf(result.fields.map((f) => f.dataTypeID));
     const types = result.fields.map((f) => typeCache.get(f.dataTypeID) as PgType);
+    const unsupported = types.find((type) => UNSUPPORTED_TYPES.has(type.name));
+    if (unsupported) {
+      throw new DataApiError(
+        "UnsupportedResultException",
+        `The result contains the unsupported data type ${unsupported.name}.`,
+      );
+    }
     const response: Record<string, unknown> = {
       numberOfRecordsUpdated: ["INSERT", "UPDATE", "DELETE", "MERGE"].includes(result.command)
         ? (result.rowCount ?? 0)

@@ -30,8 +30,33 @@ export interface LlmCallView {
   stream: boolean;
 }
 
-/** What a call answers: text, or a value sent as its JSON text. May be async. */
+/**
+ * What a call answers: text, a value sent as its JSON text, or a RepeatedAnswer (an answer
+ * of any size that is never held whole). May be async.
+ */
 export type Responder = (call: LlmCallView) => unknown;
+
+/**
+ * An answer of `bytes` bytes made of `piece` over and over (the last one cut short), streamed
+ * one piece a chunk and never built whole, so a test can send a 60 MB answer without the
+ * server holding 60 MB. Non-streamed calls get it built whole. `piece` is ASCII.
+ */
+export class RepeatedAnswer {
+  constructor(
+    readonly piece: string,
+    readonly bytes: number,
+  ) {
+    if (piece === "" || !/^[\x20-\x7e]*$/.test(piece)) {
+      throw new Error("RepeatedAnswer: piece must be non-empty printable ASCII");
+    }
+  }
+
+  *pieces(): Generator<string> {
+    for (let sent = 0; sent < this.bytes; sent += this.piece.length) {
+      yield this.piece.slice(0, this.bytes - sent);
+    }
+  }
+}
 /** Milliseconds a call takes once it has a slot, before its first token. */
 export type Latency = number | ((call: LlmCallView) => number);
 
@@ -71,8 +96,10 @@ export interface RecordedRequest {
   /** The HTTP status sent (200 also for a stream that then failed). */
   status: number | null;
   outcome: CallOutcome;
-  /** The answer's text, once sent. */
+  /** The answer's text, once sent (not kept for a RepeatedAnswer). */
   content?: string;
+  /** Bytes of answer text written so far: less than the answer when the client went away. */
+  contentBytes: number;
 }
 
 export interface OllamaServerStats {
@@ -238,6 +265,7 @@ export async function startOllamaServer(
       finishedAt: null,
       status: null,
       outcome: "pending",
+      contentBytes: 0,
     };
     requests.push(record);
 
@@ -312,20 +340,26 @@ export async function startOllamaServer(
       record.startedAt = Date.now();
       await sleep(typeof latency === "function" ? latency(call) : latency, gone.signal);
 
-      let content: string;
+      let answer: string | RepeatedAnswer;
       try {
-        content = answerText(await (responder ?? defaultAnswer)(call));
+        answer = answerText(await (responder ?? defaultAnswer)(call));
       } catch (error) {
         return finish(record, res, 500, { error: (error as Error).message }, "failed");
       }
-      const counts = tokenCounts(call, content, record);
+      const contentBytes =
+        answer instanceof RepeatedAnswer ? answer.bytes : Buffer.byteLength(answer, "utf8");
+      const counts = tokenCounts(call, contentBytes, record);
       if (!call.stream) {
+        const content = answer instanceof RepeatedAnswer ? [...answer.pieces()].join("") : answer;
         const message = finalMessage(endpoint, call.model, content, counts);
         record.content = content;
+        record.contentBytes = contentBytes;
         return finish(record, res, 200, message, "completed");
       }
-      await streamAnswer(endpoint, call.model, content, counts, res, gone.signal, failure);
-      record.content = content;
+      const pieces =
+        answer instanceof RepeatedAnswer ? answer.pieces() : (answer.match(/\S+\s*|\s+/g) ?? []);
+      await streamAnswer(endpoint, call.model, pieces, counts, record, res, gone.signal, failure);
+      if (typeof answer === "string") record.content = answer;
       record.status = 200;
       record.finishedAt = Date.now();
       record.outcome = failure ? "failed" : "completed";
@@ -345,18 +379,23 @@ export async function startOllamaServer(
   async function streamAnswer(
     endpoint: "chat" | "generate",
     model: string,
-    content: string,
+    pieces: Iterable<string>,
     counts: Counts,
+    record: RecordedRequest,
     res: http.ServerResponse,
     gone: AbortSignal,
     failure: FailureRule | undefined,
   ) {
     res.writeHead(200, { "content-type": "application/x-ndjson" });
-    const pieces = content.match(/\S+\s*|\s+/g) ?? [];
-    for (const [index, piece] of pieces.entries()) {
+    for (const piece of pieces) {
       if (gone.aborted) throw new ClientGone();
-      res.write(`${JSON.stringify(chunk(endpoint, model, piece))}\n`);
-      if (failure && index === 0) {
+      const flushed = res.write(`${JSON.stringify(chunk(endpoint, model, piece))}\n`);
+      record.contentBytes += Buffer.byteLength(piece, "utf8");
+      // Like a server generating tokens, wait for a slow reader rather than queue the
+      // answer in memory (a huge answer would otherwise sit whole in the socket's buffer).
+      if (!flushed) await drained(res, gone);
+      // A failure comes right after the first chunk.
+      if (failure) {
         res.end(`${JSON.stringify({ error: failure.error })}\n`);
         return;
       }
@@ -535,11 +574,11 @@ function finalMessage(endpoint: "chat" | "generate", model: string, content: str
 }
 
 /** ~4 characters a token, like common tokenizers on English text. */
-function tokenCounts(call: LlmCallView, content: string, record: RecordedRequest): Counts {
+function tokenCounts(call: LlmCallView, contentBytes: number, record: RecordedRequest): Counts {
   const promptChars = call.messages.reduce((sum, m) => sum + m.content.length, 0);
   return {
     promptTokens: Math.max(1, Math.ceil(promptChars / 4)),
-    completionTokens: Math.max(1, Math.ceil(content.length / 4)),
+    completionTokens: Math.max(1, Math.ceil(contentBytes / 4)),
     totalNs: Math.max(1, Date.now() - record.receivedAt) * 1_000_000,
   };
 }
@@ -600,8 +639,27 @@ export function sampleOf(schema: unknown, name: string): unknown {
   }
 }
 
-function answerText(answer: unknown): string {
-  return typeof answer === "string" ? answer : JSON.stringify(answer);
+function answerText(answer: unknown): string | RepeatedAnswer {
+  return typeof answer === "string" || answer instanceof RepeatedAnswer
+    ? answer
+    : JSON.stringify(answer);
+}
+
+/** Resolves once the response's buffer has drained; rejects when the client goes away. */
+function drained(res: http.ServerResponse, gone: AbortSignal): Promise<void> {
+  if (gone.aborted) return Promise.reject(new ClientGone());
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      gone.removeEventListener("abort", onGone);
+      resolve();
+    };
+    const onGone = () => {
+      res.off("drain", onDrain);
+      reject(new ClientGone());
+    };
+    res.once("drain", onDrain);
+    gone.addEventListener("abort", onGone, { once: true });
+  });
 }
 
 function canonical(name: string): string {

@@ -13,7 +13,11 @@ export interface CallSignal {
   readonly signal: AbortSignal;
   /** Why the call was aborted, or null while it was not. */
   readonly abortedBy: "caller" | "timeout" | null;
-  /** Clears the timer and the listener; call once the call has settled. */
+  /**
+   * Clears the timer and the listener, and aborts the signal: a call that settled early
+   * (an answer given up on at its size limit) leaves its response stream open otherwise,
+   * and aborting a finished fetch changes nothing. Call once the call has settled.
+   */
   dispose(): void;
 }
 
@@ -41,6 +45,7 @@ export function createCallSignal(timeoutMs: number, callerSignal?: AbortSignal):
     dispose() {
       clearTimeout(timer);
       callerSignal?.removeEventListener("abort", onCallerAbort);
+      controller.abort(new Error("the call has settled"));
     },
   };
 }

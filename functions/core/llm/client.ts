@@ -1,5 +1,7 @@
 import { type ChatResponse, type Message, Ollama } from "ollama";
 import { SettingsError } from "../errors";
+import { DEFAULT_MAX_RESULT_BYTES } from "../tasks/store";
+import { StreamedAnswer } from "./answer";
 import { createCallSignal, fetchWithSignal } from "./callSignal";
 import { classifyLlmError } from "./classifyError";
 import type {
@@ -16,12 +18,12 @@ export interface LlmClientOptions {
   /** Each call's timeout (LLM_TIMEOUT_MS); a call may override it. */
   timeoutMs: number;
   /**
-   * Stream answers (default true). Node's fetch gives up on a response whose headers take
-   * more than 300 s; a non-streamed Ollama answer sends its headers only once the whole
-   * text is generated, a streamed one as soon as the first token is, and every chunk
-   * after that keeps the connection alive. Either way the whole answer is returned.
+   * The most UTF-8 bytes of answer text a chat reads before it aborts the call and fails
+   * (not retryable). Default: the task store's result limit, since an answer over it makes
+   * a result the store refuses anyway; a store given another maxResultBytes wants the same
+   * number here.
    */
-  stream?: boolean;
+  maxAnswerBytes?: number;
   /** Monotonic milliseconds, for durationMs. */
   now?: () => number;
 }
@@ -30,7 +32,8 @@ export interface LlmClientOptions {
 export function createLlmClient(options: LlmClientOptions): LlmClient {
   const host = checkHost(options.host);
   checkTimeout("timeoutMs", options.timeoutMs);
-  const stream = options.stream ?? true;
+  const maxAnswerBytes = options.maxAnswerBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  checkWhole("maxAnswerBytes", maxAnswerBytes, "bytes");
   const now = options.now ?? (() => performance.now());
 
   /**
@@ -72,19 +75,19 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           format: request.format,
           options: request.options,
         };
-        if (!stream) {
-          const answer = await ollama.chat({ ...body, stream: false });
-          return { answer, content: answer.message?.content ?? "" };
-        }
-        let content = "";
+        // Always streamed, so the answer can be counted (and given up on) as it arrives. It
+        // also keeps the connection alive: Node's fetch gives up on a response whose headers
+        // take more than 300 s, and a non-streamed Ollama answer sends its headers only once
+        // the whole text is generated, a streamed one with the first token.
+        const content = new StreamedAnswer(maxAnswerBytes);
         let last: ChatResponse | undefined;
         for await (const chunk of await ollama.chat({ ...body, stream: true })) {
-          content += chunk.message?.content ?? "";
+          content.add(chunk.message?.content ?? "");
           last = chunk;
         }
         // ollama-js throws when a stream ends without its `done` message, so `last` is it.
         if (!last) throw new Error("Ollama sent an empty stream");
-        return { answer: last, content };
+        return { answer: last, content: content.text() };
       });
       return {
         content: final.content,
@@ -131,9 +134,13 @@ function checkHost(host: string): string {
 }
 
 function checkTimeout(name: string, value: number): void {
+  checkWhole(name, value, "milliseconds");
+}
+
+function checkWhole(name: string, value: number, unit: string): void {
   if (!Number.isInteger(value) || value <= 0) {
     throw new SettingsError(
-      `Ollama ${name} must be a whole number of milliseconds above 0 (got ${value})`,
+      `Ollama ${name} must be a whole number of ${unit} above 0 (got ${value})`,
     );
   }
 }

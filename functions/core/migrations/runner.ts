@@ -29,6 +29,11 @@ export interface MigrationReport {
 
 /** Any fixed 64-bit number; it only has to differ from other advisory locks in the database. */
 const LOCK_KEY = 727_146_001;
+/**
+ * Waits for the lock. `pg_advisory_xact_lock` returns `void`, a type the Data API cannot
+ * encode (UnsupportedResultException), so the statement selects a boolean about it instead.
+ */
+const TAKE_LOCK = "SELECT pg_advisory_xact_lock(:key) IS NULL AS locked";
 const FILE_PATTERN = /^(\d{4})_[a-z0-9_]+\.sql$/;
 
 export async function loadMigrations(dir: string): Promise<Migration[]> {
@@ -71,7 +76,7 @@ export async function migrate(
   migrations: readonly Migration[],
 ): Promise<MigrationReport> {
   await sql.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(:key)", { key: LOCK_KEY });
+    await tx.query(TAKE_LOCK, { key: LOCK_KEY });
     await tx.query(
       `CREATE TABLE IF NOT EXISTS schema_migrations (
          name text PRIMARY KEY,
@@ -104,7 +109,7 @@ export async function migrate(
       continue;
     }
     const applied = await sql.transaction(async (tx) => {
-      await tx.query("SELECT pg_advisory_xact_lock(:key)", { key: LOCK_KEY });
+      await tx.query(TAKE_LOCK, { key: LOCK_KEY });
       const done = await tx.query("SELECT 1 FROM schema_migrations WHERE name = :name", {
         name: migration.name,
       });

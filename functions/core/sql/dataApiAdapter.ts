@@ -10,6 +10,7 @@ import { DatabaseUnavailableError } from "../errors";
 import { type Logger, silentLogger } from "../telemetry/ports";
 import { decodeRecords, encodeParameters } from "./dataApiValues";
 import { compileNamedSql } from "./namedParams";
+import { UNAVAILABLE_CODES } from "./pgAdapter";
 import type { Row, SqlParams, SqlPort } from "./port";
 
 /**
@@ -24,9 +25,13 @@ import type { Row, SqlParams, SqlPort } from "./port";
  *   `resume.maxWaitMs` (30 s) has passed, then fails with DatabaseUnavailableError.
  *   Retrying is safe: a resuming database ran nothing.
  * - Server faults (500/503/504) and throttling the SDK already retries; a retry loop here
- *   would multiply its attempts. They, and every other AWS error, surface as they are, by
- *   name. A SQL error's SQLSTATE (`...; SQLState: 23505` in the message) is copied to the
- *   error's `code`, where node-postgres puts it, so callers can test it the same way.
+ *   would multiply its attempts. A SQL error's SQLSTATE (`...; SQLState: 23505` in the
+ *   message of a DatabaseErrorException, or the deprecated BadRequestException) is copied
+ *   to the error's `code`, where node-postgres puts it, so callers can test it the same way.
+ * - Errors after which the same call may well succeed shortly become DatabaseUnavailableError
+ *   (the API answers 503 with Retry-After; see RETRY_LATER_ERRORS and RETRY_LATER_SQL_STATES).
+ *   Every other AWS error surfaces as it is, by name (the API answers 500): a SQL error that
+ *   the same statement would hit again, a denied secret, a throttled call the SDK gave up on.
  * - A call can fail on the client (timeout, dropped connection) after the statement
  *   committed. For the task store that is safe by design: a claim that "failed" this way
  *   leaves rows `in_progress` under a lease nobody heartbeats, and the lease expiry hands
@@ -72,6 +77,27 @@ const DEFAULT_RESUME: Required<ResumeOptions> = {
 
 const RESUMING = "DatabaseResumingException";
 
+/**
+ * AWS errors that say "try again shortly" (meanings from the @aws-sdk/client-rds-data
+ * model): the writer instance isn't available (DatabaseUnavailableException, a 504), the
+ * service isn't (ServiceUnavailableError, a 503), both server faults the SDK has already
+ * retried; and the statement timed out (StatementTimeoutException), which an overloaded
+ * or resuming database causes and a calmer one does not.
+ */
+const RETRY_LATER_ERRORS = new Set([
+  "DatabaseUnavailableException",
+  "ServiceUnavailableError",
+  "StatementTimeoutException",
+]);
+
+/**
+ * SQLSTATEs after which the same statement may well succeed: the database going away or
+ * full (the node-postgres adapter's list), a transaction that lost a race (40001
+ * serialization_failure, 40P01 deadlock_detected) and a statement cancelled by its timeout
+ * (57014 query_canceled).
+ */
+const RETRY_LATER_SQL_STATES = new Set([...UNAVAILABLE_CODES, "40001", "40P01", "57014"]);
+
 export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
   const { client, resourceArn, secretArn, database } = options;
   const resume = { ...DEFAULT_RESUME, ...options.resume };
@@ -90,7 +116,7 @@ export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
       try {
         return await call();
       } catch (error) {
-        if ((error as Error | undefined)?.name !== RESUMING) throw withSqlState(error);
+        if ((error as Error | undefined)?.name !== RESUMING) throw translate(error);
         // Slept time counts as well as clock time, so an injected sleep ends the loop too.
         const waited = Math.max(now() - started, slept);
         const remaining = resume.maxWaitMs - waited;
@@ -174,6 +200,21 @@ export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
     },
   };
   return port;
+}
+
+/** An AWS error as the port's callers see it (see the file comment). */
+function translate(error: unknown): unknown {
+  const named = withSqlState(error);
+  if (!(named instanceof Error)) return named;
+  const state = (named as { code?: unknown }).code;
+  const retryLater =
+    RETRY_LATER_ERRORS.has(named.name) ||
+    (typeof state === "string" && RETRY_LATER_SQL_STATES.has(state));
+  if (!retryLater) return named;
+  return new DatabaseUnavailableError(
+    `database unavailable (${named.name}${typeof state === "string" ? `, SQLState ${state}` : ""}): ${named.message}`,
+    named,
+  );
 }
 
 /** Copies `SQLState: XXXXX` from a Data API SQL error's message to `code`, like node-postgres. */

@@ -45,7 +45,7 @@ export interface PgSqlPortOptions {
 }
 
 /** SQLSTATE classes that mean "the database is not there right now". */
-const UNAVAILABLE_CODES = new Set([
+export const UNAVAILABLE_CODES = new Set([
   "57P01", // admin_shutdown (backend terminated)
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now (starting up)

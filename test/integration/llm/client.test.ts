@@ -1,7 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { TaskCancelledError, TaskExecutionError } from "../../../functions/core/errors";
+import {
+  SettingsError,
+  TaskCancelledError,
+  TaskExecutionError,
+} from "../../../functions/core/errors";
 import { createLlmClient } from "../../../functions/core/llm";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
+import { DEFAULT_MAX_RESULT_BYTES } from "../../../functions/core/tasks/store";
+import {
+  type OllamaTestServer,
+  RepeatedAnswer,
+  startOllamaServer,
+} from "../../support/ollamaServer";
 
 /** The real `ollama` client over HTTP against the Ollama-compatible test server. */
 
@@ -25,13 +34,10 @@ async function failureOf(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe("LlmClient.chat", () => {
-  it.each([
-    { stream: true, label: "streamed" },
-    { stream: false, label: "non-streamed" },
-  ])("returns the whole $label answer with usage and duration", async ({ stream }) => {
+  it("returns the whole streamed answer with usage and duration", async () => {
     // Prepare
     server.respondWith(() => "Hello there, general reader. Nice to meet you.");
-    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000, stream });
+    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000 });
 
     // Act
     const reply = await llm.chat({ model: "llama3.2", messages: hello });
@@ -44,7 +50,7 @@ describe("LlmClient.chat", () => {
     expect(reply.durationMs).toBeGreaterThanOrEqual(0);
     expect(reply.doneReason).toBe("stop");
     const [call] = server.calls();
-    expect(call).toMatchObject({ endpoint: "chat", stream, lastUserMessage: "Say hello" });
+    expect(call).toMatchObject({ endpoint: "chat", stream: true, lastUserMessage: "Say hello" });
   });
 
   it("sends format and options as given", async () => {
@@ -148,7 +154,7 @@ describe("LlmClient.chat", () => {
     // Prepare
     server.fail({ midStream: true, error: "an error was encountered while running the model" });
     server.respondWith(() => "one two three");
-    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000, stream: true });
+    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000 });
 
     // Act
     const error = await failureOf(llm.chat({ model: "llama3.2", messages: hello }));
@@ -191,14 +197,14 @@ describe("LlmClient.chat", () => {
   });
 
   it.each([
-    { stream: false, chunkDelayMs: 0, latency: 30_000, label: "while the server thinks" },
-    { stream: true, chunkDelayMs: 500, latency: 0, label: "in the middle of a stream" },
-  ])("aborts $label when the caller's signal fires", async ({ stream, chunkDelayMs, latency }) => {
+    { chunkDelayMs: 0, latency: 30_000, label: "while the server thinks" },
+    { chunkDelayMs: 500, latency: 0, label: "in the middle of a stream" },
+  ])("aborts $label when the caller's signal fires", async ({ chunkDelayMs, latency }) => {
     // Prepare
     server.setLatency(latency);
     server.setChunkDelay(chunkDelayMs);
     server.respondWith(() => "a long answer that takes its time to arrive word by word");
-    const llm = createLlmClient({ host: server.url, timeoutMs: 60_000, stream });
+    const llm = createLlmClient({ host: server.url, timeoutMs: 60_000 });
     const cancel = new AbortController();
     const call = failureOf(llm.chat({ model: "llama3.2", messages: hello, signal: cancel.signal }));
     await server.waitFor(() => server.stats.active === 1);
@@ -212,6 +218,67 @@ describe("LlmClient.chat", () => {
     await server.waitFor(() => server.stats.aborted === 1);
     expect(server.calls()[0]?.outcome).toBe("aborted");
     expect(server.stats.inFlight).toBe(0);
+  });
+
+  it("stops reading a 60 MB answer at the result limit, fails it for good, and drops the call", async () => {
+    // Prepare: 4 KiB chunks, so 60 MB is 15,000 of them
+    server.respondWith(() => new RepeatedAnswer("word ".repeat(820), 60 * 1024 * 1024));
+    const llm = createLlmClient({ host: server.url, timeoutMs: 60_000 });
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().rss);
+    }, 1);
+
+    // Act
+    const error = await failureOf(llm.chat({ model: "llama3.2", messages: hello }));
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().rss);
+
+    // Assess
+    expect(error).toBeInstanceOf(TaskExecutionError);
+    expect(error).toMatchObject({ retryable: false });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^the model's answer is over the ${DEFAULT_MAX_RESULT_BYTES}-byte result limit; stopped reading it after \\d+ bytes$`,
+      ),
+    );
+    await server.waitFor(() => server.stats.aborted === 1);
+    const [call] = server.calls();
+    expect(call?.outcome).toBe("aborted");
+    // What the sockets' buffers held when the client went away, far from 60 MB.
+    expect(call?.contentBytes).toBeLessThan(8 * 1024 * 1024);
+    // Reading it whole grew this process by more than the answer's 60 MB.
+    expect(peak - before).toBeLessThan(40 * 1024 * 1024);
+  });
+
+  it("takes an answer exactly at its byte limit, counting UTF-8 bytes, and refuses one byte more", async () => {
+    // Prepare: "é" is two bytes
+    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000, maxAnswerBytes: 10 });
+
+    // Act
+    server.respondWith(() => "héllo wor");
+    const atLimit = await llm.chat({ model: "llama3.2", messages: hello });
+    server.respondWith(() => "héllo word");
+    const overLimit = await failureOf(llm.chat({ model: "llama3.2", messages: hello }));
+
+    // Assess
+    expect(atLimit.content).toBe("héllo wor");
+    expect(overLimit).toMatchObject({
+      retryable: false,
+      message:
+        "the model's answer is over the 10-byte result limit; stopped reading it after 11 bytes",
+    });
+  });
+
+  it("refuses an answer limit that is not a whole number of bytes above 0", () => {
+    // Act
+    const make = (maxAnswerBytes: number) => () =>
+      createLlmClient({ host: server.url, timeoutMs: 30_000, maxAnswerBytes });
+
+    // Assess
+    expect(make(0)).toThrow(SettingsError);
+    expect(make(1.5)).toThrow("Ollama maxAnswerBytes must be a whole number of bytes above 0");
   });
 
   it("makes no call when the signal is already aborted", async () => {

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MigrationError } from "../../../functions/core/errors";
 import { loadMigrations, migrate } from "../../../functions/core/migrations/runner";
+import { createDataApiSqlPort } from "../../../functions/core/sql/dataApiAdapter";
+import { startDataApiServer } from "../../support/dataApiServer";
 import { createTestDatabase } from "../../support/database";
 
 const repoMigrations = join(import.meta.dirname, "../../../migrations");
@@ -67,6 +69,29 @@ describe("migration runner", () => {
     expect(appliedCounts.sort()).toEqual(["0001_first.sql", "0002_second.sql"]);
     const rows = await db.current.sql.query<{ n: number }>("SELECT count(*) AS n FROM race_b");
     expect(rows[0]?.n).toBe(1);
+  });
+
+  it("applies through the RDS Data API, whose results cannot carry the lock's void", async () => {
+    // Prepare: two runners at once, so each really waits on the lock
+    await freshDb();
+    const server = await startDataApiServer({ databaseUrl: db.current.url });
+    drops.push(() => server.close());
+    const dataApi = createDataApiSqlPort({
+      client: server.createClient(),
+      resourceArn: server.resourceArn,
+      secretArn: server.secretArn,
+      database: server.database,
+    });
+    const migrations = await loadMigrations(repoMigrations);
+
+    // Act
+    const reports = await Promise.all([migrate(dataApi, migrations), migrate(dataApi, migrations)]);
+
+    // Assess
+    expect(reports.flatMap((r) => r.applied).sort()).toEqual(migrations.map((m) => m.name));
+    const lockCalls = server.calls.filter((c) => c.sql?.includes("pg_advisory_xact_lock"));
+    expect(lockCalls.length).toBeGreaterThan(0);
+    expect(lockCalls.every((c) => c.status === 200)).toBe(true);
   });
 
   it("refuses to run when an applied file's checksum changed", async () => {

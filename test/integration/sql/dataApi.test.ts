@@ -268,6 +268,22 @@ describe("Data API adapter against a real PostgreSQL", () => {
     });
   });
 
+  it("refuses a void result column, which node-postgres returns, as the real Data API does", async () => {
+    // Prepare
+    const statement = "SELECT pg_sleep(0) AS slept";
+
+    // Act
+    const viaPg = await direct.query(statement);
+    const viaDataApi = dataApi.query(statement);
+
+    // Assess
+    expect(viaPg).toEqual([{ slept: "" }]);
+    await expect(viaDataApi).rejects.toMatchObject({
+      name: "UnsupportedResultException",
+      message: expect.stringMatching(/unsupported data type void/),
+    });
+  });
+
   it("rejects a statement whose parameter has no value before calling AWS", async () => {
     // Prepare
     const before = server.calls.length;

@@ -2,13 +2,16 @@ import {
   BadRequestException,
   BeginTransactionCommand,
   CommitTransactionCommand,
+  DatabaseErrorException,
   DatabaseResumingException,
+  DatabaseUnavailableException,
   ExecuteStatementCommand,
   ForbiddenException,
   InternalServerErrorException,
   RDSDataClient,
   RDSDataServiceException,
   RollbackTransactionCommand,
+  ServiceUnavailableError,
   StatementTimeoutException,
 } from "@aws-sdk/client-rds-data";
 import { mockClient } from "aws-sdk-client-mock";
@@ -136,7 +139,13 @@ describe("Data API adapter: other AWS errors", () => {
       "ThrottlingException",
       new RDSDataServiceException({ name: "ThrottlingException", $fault: "client", ...meta }),
     ],
-    ["StatementTimeoutException", new StatementTimeoutException({ message: "timed out", ...meta })],
+    [
+      "DatabaseErrorException",
+      new DatabaseErrorException({
+        message: 'ERROR: duplicate key value violates unique constraint "x"; SQLState: 23505',
+        ...meta,
+      }),
+    ],
     [
       "InternalServerErrorException",
       new InternalServerErrorException({ message: "internal error", ...meta }),
@@ -154,6 +163,59 @@ describe("Data API adapter: other AWS errors", () => {
     expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
     expect(delays).toEqual([]);
   });
+
+  it.each([
+    [
+      "StatementTimeoutException",
+      new StatementTimeoutException({ message: "timed out", dbConnectionId: 7, ...meta }),
+      /^database unavailable \(StatementTimeoutException\): timed out$/,
+    ],
+    [
+      "DatabaseUnavailableException",
+      new DatabaseUnavailableException({ message: "writer unavailable", ...meta }),
+      /^database unavailable \(DatabaseUnavailableException\): writer unavailable$/,
+    ],
+    [
+      "ServiceUnavailableError",
+      new ServiceUnavailableError({ message: "unavailable", ...meta }),
+      /^database unavailable \(ServiceUnavailableError\)/,
+    ],
+    [
+      "DatabaseErrorException with a serialization failure",
+      new DatabaseErrorException({
+        message: "ERROR: could not serialize access; SQLState: 40001",
+        ...meta,
+      }),
+      /^database unavailable \(DatabaseErrorException, SQLState 40001\)/,
+    ],
+    [
+      "DatabaseErrorException with a server shutting down",
+      new DatabaseErrorException({
+        message: "FATAL: terminating connection due to administrator command; SQLState: 57P01",
+        ...meta,
+      }),
+      /^database unavailable \(DatabaseErrorException, SQLState 57P01\)/,
+    ],
+  ])(
+    "turns %s into DatabaseUnavailableError after one call, keeping it as the cause",
+    async (_, error, message) => {
+      // Prepare
+      rds.on(ExecuteStatementCommand).rejects(error);
+      const { port, delays } = portWithRecordedSleeps();
+
+      // Act
+      const run = port.query("SELECT 1");
+
+      // Assess
+      await expect(run).rejects.toThrow(DatabaseUnavailableError);
+      await expect(run).rejects.toMatchObject({
+        message: expect.stringMatching(message),
+        cause: error,
+      });
+      expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(1);
+      expect(delays).toEqual([]);
+    },
+  );
 
   it("copies a SQL error's SQLSTATE to code, like node-postgres", async () => {
     // Prepare
