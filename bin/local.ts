@@ -8,13 +8,21 @@ import { startLocalRuntime } from "../functions/local/runtime";
  * SIGTERM stops gracefully, a second one stops at once.
  */
 
-// The same JSON lines as the Lambdas (Powertools), so the runtime's lines read alike.
-const logger = createServiceLogger({ service: "local-runtime", environment: "local" });
-
 const fail = (message: string): never => {
   process.stderr.write(`npm start: ${message}\n`);
   process.exit(1);
 };
+
+// The same lines as the Lambdas (Powertools: JSON, or short lines at a terminal), so the
+// runtime's lines read alike. A bad LOG_FORMAT stops here, named like any other setting.
+const logger = (() => {
+  try {
+    return createServiceLogger({ service: "local-runtime", environment: "local" });
+  } catch (error) {
+    if (error instanceof SettingsError) return fail(error.message);
+    throw error;
+  }
+})();
 
 const runtime = await startLocalRuntime({ logger }).catch((error: unknown) => {
   if (error instanceof SettingsError || error instanceof PipelineError) return fail(error.message);
