@@ -13,7 +13,14 @@ import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertool
  */
 
 /** Keys every line carries that a person does not need to read each time. */
-const HIDDEN = new Set(["environment", "invocationId", "functionName", "requestId"]);
+const HIDDEN = new Set([
+  "environment",
+  "invocationId",
+  "awsRequestId",
+  "functionName",
+  "requestId",
+  "workerId",
+]);
 /** Shown right after the message, in this form. */
 const TASK_KEYS = ["taskId", "taskIds"];
 const DURATION_KEYS = ["durationMs", "runMs"];
@@ -110,6 +117,11 @@ function formatValue(value: unknown): string {
     return String(value);
   }
   if (value instanceof Date) return value.toISOString();
+  if (typeof value === "object" && !Array.isArray(value)) {
+    // A nested summary carries the same ids as the line: drop them before cutting.
+    const shown = Object.entries(value).filter(([key]) => !HIDDEN.has(key));
+    return cut(JSON.stringify(Object.fromEntries(shown)));
+  }
   return cut(JSON.stringify(value) ?? String(value));
 }
 

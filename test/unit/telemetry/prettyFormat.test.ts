@@ -62,7 +62,7 @@ describe("the pretty log format", () => {
       b: 2,
       c: 3,
       d: 4,
-      e: { nested: true },
+      e: { workerId: "2026/11/28/[$LATEST]e68e2c06", nested: true },
       f: 6,
       g: 7,
     });
