@@ -177,7 +177,9 @@ const out = [
   ...(results.pgBoss ? [pgBossTable(results.pgBoss), ""] : []),
   machineLine(results.machine),
   `wall time ${results.wallTimeSeconds} s (${results.mode} run); figures in .bench/results.json${args.save ? " and bench/results/latest.json" : ""}`,
-  ...(args.quick ? ["--quick: small counts and short windows; these figures mean nothing"] : []),
+  ...(args.quick
+    ? ["--quick: small counts and short windows; figures listed, not judged (full run only)"]
+    : []),
   "",
 ];
 process.stdout.write(out.join("\n"));

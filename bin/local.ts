@@ -12,9 +12,6 @@ import { type LocalRuntime, startLocalRuntime } from "../functions/local/runtime
  * the same stop, exit code 1). A failing request never does: the gateway answers it.
  */
 
-// The same JSON lines as the Lambdas (Powertools), so the runtime's lines read alike.
-const logger = createServiceLogger({ service: "local-runtime", environment: "local" });
-
 /**
  * `npm start` passes SIGINT and SIGTERM on to this process, and a terminal's Ctrl-C reaches
  * npm and this process both: one Ctrl-C arrives twice, milliseconds apart. A signal within
@@ -26,6 +23,17 @@ const fail = (message: string): never => {
   process.stderr.write(`npm start: ${message}\n`);
   process.exit(1);
 };
+
+// The same lines as the Lambdas (Powertools: JSON, or short lines at a terminal), so the
+// runtime's lines read alike. A bad LOG_FORMAT stops here, named like any other setting.
+const logger = (() => {
+  try {
+    return createServiceLogger({ service: "local-runtime", environment: "local" });
+  } catch (error) {
+    if (error instanceof SettingsError) return fail(error.message);
+    throw error;
+  }
+})();
 
 let runtime: LocalRuntime | undefined;
 let stopping = false;

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api] [--save]`.
- * --quick: small counts and short windows, for working on the harness (figures meaningless).
+ * --quick: small counts and short windows, for working on the harness (figures not judged).
  * --save: also write bench/results/latest.json, the copy the README quotes (full runs only).
  */
 export const BENCHMARK_NAMES = ["queue", "pgboss", "llm", "pickup", "idle", "api"] as const;

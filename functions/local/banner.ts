@@ -11,6 +11,8 @@ export interface BannerFacts {
   ollama: OllamaProbe;
   model: string;
   scheduleIntervalMs: number;
+  /** CORS_ORIGINS: a page on any other origin gets only `Failed to fetch` from its browser. */
+  corsOrigins: readonly string[];
   tokenSubject: string;
   token: string;
 }
@@ -31,6 +33,7 @@ export function formatBanner(facts: BannerFacts): string {
     `  database   ${facts.database}`,
     `  ollama     ${ollama}`,
     `  executor   invoked every ${facts.scheduleIntervalMs} ms`,
+    `  CORS       browsers may call it from ${facts.corsOrigins.join(", ")} only (CORS_ORIGINS)`,
     "",
     `  a token for caller "${facts.tokenSubject}" (make others with: npm run token -- <caller>):`,
     `  export TOKEN=${facts.token}`,

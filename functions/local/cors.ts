@@ -1,4 +1,5 @@
 import { CORS_RULES } from "../api/routeTable";
+import type { Logger } from "../core/telemetry/ports";
 
 /**
  * API Gateway's CORS, as an HTTP API with `corsPreflight` does it: it answers preflight
@@ -13,11 +14,14 @@ export interface CorsConfig {
   allowHeaders: readonly string[];
   exposeHeaders: readonly string[];
   maxAgeSeconds: number;
+  /** Called for each request whose origin is not allowed (the browser then blocks it). */
+  onRejectedOrigin?: (origin: string) => void;
 }
 
 /** The same configuration as the stack's `corsPreflight` (lib/api.ts), from CORS_ORIGINS. */
-export function corsConfig(allowOrigins: readonly string[]): CorsConfig {
+export function corsConfig(allowOrigins: readonly string[], logger?: Logger): CorsConfig {
   return {
+    ...(logger ? { onRejectedOrigin: warnOncePerOrigin(allowOrigins, logger) } : {}),
     allowOrigins,
     allowMethods: CORS_RULES.allowMethods,
     allowHeaders: CORS_RULES.allowHeaders,
@@ -26,10 +30,29 @@ export function corsConfig(allowOrigins: readonly string[]): CorsConfig {
   };
 }
 
+/**
+ * A browser reports a CORS rejection to the page only as `TypeError: Failed to fetch`, so
+ * the server says which origin it refused and what it allows. Once per origin: a page
+ * retries, and every request of it would repeat the same line.
+ */
+function warnOncePerOrigin(allowOrigins: readonly string[], logger: Logger) {
+  const reported = new Set<string>();
+  return (origin: string) => {
+    if (reported.has(origin)) return;
+    reported.add(origin);
+    logger.warn(
+      `CORS: origin ${origin} is not allowed, the browser blocks its requests; allowed: ${allowOrigins.join(", ")} (set CORS_ORIGINS)`,
+      { origin, allowedOrigins: allowOrigins },
+    );
+  };
+}
+
 function allowedOrigin(config: CorsConfig, origin: string | undefined): string | undefined {
   if (!origin) return undefined;
   if (config.allowOrigins.includes("*")) return "*";
-  return config.allowOrigins.includes(origin) ? origin : undefined;
+  if (config.allowOrigins.includes(origin)) return origin;
+  config.onRejectedOrigin?.(origin);
+  return undefined;
 }
 
 /** The headers of API Gateway's 204 answer to a preflight. */

@@ -44,8 +44,8 @@ export interface StopSummary {
   executorReturned: number;
 }
 
-/** The caller the banner's sample token is for. */
-export const BANNER_TOKEN_SUBJECT = "local-user";
+/** The caller the banner's sample token is for: the README's (`npm run token -- alice`). */
+export const BANNER_TOKEN_SUBJECT = "alice";
 
 export async function startLocalRuntime(options: { logger: Logger }): Promise<LocalRuntime> {
   const { logger } = options;
@@ -80,7 +80,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     server = createApiServer({
       handler: apiHandler,
       authorizer: createJwtAuthorizer({ secret: local.LOCAL_JWT_SECRET }),
-      cors: corsConfig(settings.api.CORS_ORIGINS),
+      cors: corsConfig(settings.api.CORS_ORIGINS, logger),
       logger,
     });
     const address = await listen(server, local.PORT, local.HOST);
@@ -93,6 +93,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
       ollama: await probeOllama(settings.ollama.OLLAMA_HOST),
       model: settings.ollama.OLLAMA_MODEL,
       scheduleIntervalMs: local.SCHEDULE_INTERVAL_MS,
+      corsOrigins: settings.api.CORS_ORIGINS,
       tokenSubject: BANNER_TOKEN_SUBJECT,
       token: await signLocalToken({ sub: BANNER_TOKEN_SUBJECT, secret: local.LOCAL_JWT_SECRET }),
     });

@@ -30,6 +30,23 @@ require() {
   command -v "$1" >/dev/null 2>&1 || { echo "missing: $1 ($2)" >&2; exit 1; }
 }
 
+# Docker with a running daemon and the compose plugin. Checked piece by piece: without the
+# plugin, `docker compose -f ...` fails with docker's own "unknown shorthand flag: 'f'".
+require_docker() {
+  if ! command -v docker >/dev/null 2>&1; then
+    echo "missing: the docker CLI (not on PATH). Install Docker Desktop or Docker Engine: https://docs.docker.com/get-docker/" >&2
+    exit 1
+  fi
+  if ! docker info >/dev/null 2>&1; then
+    echo "missing: a running Docker daemon (\`docker info\` failed). Start Docker Desktop, or the engine (e.g. sudo systemctl start docker); check with: docker info" >&2
+    exit 1
+  fi
+  if ! docker compose version >/dev/null 2>&1; then
+    echo "missing: the docker compose plugin (\`docker compose version\` failed). Install it: https://docs.docker.com/compose/install/ (Linux packages: docker-compose-plugin)" >&2
+    exit 1
+  fi
+}
+
 # A value from the last deploy's outputs, e.g. `output ApiUrl`.
 output() {
   [ -f "$OUTPUTS_FILE" ] || { echo "no $OUTPUTS_FILE: run npm run localstack:deploy first" >&2; exit 1; }

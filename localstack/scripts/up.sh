@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts LocalStack and waits until it answers.
 source "$(dirname "$0")/common.sh"
-require docker "https://docs.docker.com/get-docker/"
+require_docker
 : "${LOCALSTACK_AUTH_TOKEN:?set LOCALSTACK_AUTH_TOKEN (https://app.localstack.cloud, Auth Tokens)}"
 
 docker compose -f "$ROOT/localstack/docker-compose.yml" up -d --wait

@@ -1,4 +1,5 @@
 import { MetricUnit, Metrics as PowertoolsMetrics } from "@aws-lambda-powertools/metrics";
+import { type OutputFormat, processOutputFormat } from "./logger";
 import { METRIC_NAMESPACE } from "./metricNames";
 import type { Metrics } from "./ports";
 
@@ -9,13 +10,17 @@ import type { Metrics } from "./ports";
  * the dashboard and alarms query (metricNames.ts).
  *
  * Off AWS the documents are just JSON lines; set POWERTOOLS_METRICS_DISABLED=true to
- * silence them (Powertools also disables them when POWERTOOLS_DEV is set).
+ * silence them (Powertools also disables them when POWERTOOLS_DEV is set). With the pretty
+ * log format (a terminal, logger.ts) nothing is printed: a ~1 KB document per executor
+ * invocation is noise to a person, and nothing reads metrics from a terminal.
  */
 export interface EmfMetricsOptions {
   /** "executor" or "api". */
   service: string;
   /** The deployment's environment name (PIPELINE_ENV; "local" off AWS). */
   environment: string;
+  /** Default: this process's (processOutputFormat); pretty prints no documents. */
+  output?: OutputFormat;
 }
 
 const UNITS = {
@@ -35,6 +40,9 @@ export function createEmfMetrics(options: EmfMetricsOptions): EmfMetrics {
     serviceName: options.service,
     defaultDimensions: { environment: options.environment },
   });
+  if ((options.output ?? processOutputFormat()).format === "pretty") {
+    return { powertools, add() {}, flush() {} };
+  }
   let stored = false;
   return {
     powertools,

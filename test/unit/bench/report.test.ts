@@ -172,6 +172,32 @@ describe("verdicts", () => {
   });
 });
 
+describe("verdicts of a quick run", () => {
+  it("gives the idle figure per minute and judges nothing, where a full run says NO", () => {
+    // Prepare
+    const idleStatements = {
+      durationMs: 10_000,
+      pollIntervalMs: 5_000,
+      statements: { ...emptyCounts, statements: 3 },
+      statementsPerMinute: 18,
+    };
+    const quick = { ...base, mode: "quick" as const, idleStatements };
+    const full = { ...base, idleStatements };
+
+    // Act
+    const [quickLine] = verdicts(quick);
+    const [fullLine] = verdicts(full);
+
+    // Assess
+    expect(quickLine).toMatchObject({
+      figure: "3 in 10 s (18.0/min)",
+      target: "<= 13 (full run only)",
+      met: null,
+    });
+    expect(fullLine).toMatchObject({ target: "<= 13", met: false });
+  });
+});
+
 describe("resultsJson", () => {
   it("cuts fractions to 3 decimals and keeps whole numbers", () => {
     // Prepare
