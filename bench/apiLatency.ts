@@ -1,6 +1,6 @@
 import { signLocalToken } from "../functions/local/token";
-import { FAST_RUNTIME_ENV, startRuntime } from "../test/support/localRuntime";
-import { startOllamaServer } from "../test/support/ollamaServer";
+import { FAST_RUNTIME_ENV, startRuntime } from "../testkit/localRuntime";
+import { startOllamaServer } from "../testkit/ollamaServer";
 import { BENCH_MODEL } from "./support/executors";
 import { type Distribution, distribution } from "./support/stats";
 

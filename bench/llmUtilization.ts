@@ -1,6 +1,6 @@
 import { createLlmClient } from "../functions/core/llm";
 import { createTaskTypeRegistry } from "../functions/core/taskTypes/registry";
-import { startOllamaServer } from "../test/support/ollamaServer";
+import { startOllamaServer } from "../testkit/ollamaServer";
 import type { StatementCounts } from "./support/countingSqlPort";
 import { inParallel, openTaskCreator } from "./support/createTasks";
 import { BENCH_MODEL, startExecutorFleet } from "./support/executors";

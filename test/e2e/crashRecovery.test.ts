@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { postmasterPid, runtimeProcesses, startRuntime } from "../../testkit/localRuntime";
 import { useEmbeddedRuntime } from "../support/e2eRuntime";
 import { REMOTE } from "../support/e2eTarget";
 import { ApiClient, isFinal } from "../support/http";
-import { postmasterPid, runtimeProcesses, startRuntime } from "../support/localRuntime";
 
 /**
  * `kill -9` in the middle of a task, then `npm start` again on the same data directory:

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signLocalToken } from "../../functions/local/token";
+import { FAST_RUNTIME_ENV, startRuntime, stopAllRuntimes } from "../../testkit/localRuntime";
+import { type OllamaTestServer, startOllamaServer } from "../../testkit/ollamaServer";
+import { waitFor } from "../../testkit/waitFor";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { E2E_MODELS, REMOTE } from "../support/e2eTarget";
-import { ApiClient, waitFor } from "../support/http";
-import { FAST_RUNTIME_ENV, startRuntime, stopAllRuntimes } from "../support/localRuntime";
-import { type OllamaTestServer, startOllamaServer } from "../support/ollamaServer";
+import { ApiClient } from "../support/http";
 
 /**
  * Two local runtimes on one database, as two executors overlap in AWS: 200 tasks created

@@ -3,15 +3,15 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
 import { startEmbeddedPostgres } from "../../functions/local/embeddedPostgres";
-import { useEmbeddedRuntime } from "../support/e2eRuntime";
-import { REMOTE } from "../support/e2eTarget";
-import { ApiClient, type TaskView } from "../support/http";
 import {
   postmasterPid,
   type RuntimeProcess,
   runtimeProcesses,
   startRuntime,
-} from "../support/localRuntime";
+} from "../../testkit/localRuntime";
+import { useEmbeddedRuntime } from "../support/e2eRuntime";
+import { REMOTE } from "../support/e2eTarget";
+import { ApiClient, type TaskView } from "../support/http";
 
 /**
  * Ctrl-C while tasks run, on the embedded PostgreSQL (`npm start` as a newcomer runs it):

@@ -1,8 +1,8 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { spawnRuntime } from "../../testkit/localRuntime";
 import { createTestDatabase } from "../support/database";
 import { REMOTE } from "../support/e2eTarget";
-import { spawnRuntime } from "../support/localRuntime";
 
 /**
  * `npm start` with a bad setting, as a user meets it: the process stops before starting

@@ -3,9 +3,9 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { FAST_RUNTIME_ENV } from "../../testkit/localRuntime";
 import { REMOTE, useE2eTarget } from "../support/e2eTarget";
 import { type ErrorBody, isFinal, type TaskView } from "../support/http";
-import { FAST_RUNTIME_ENV } from "../support/localRuntime";
 
 /**
  * The HTTP contract as the frontend uses it (DESIGN.md "HTTP API"), end to end: a running

@@ -4,9 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { signLocalToken } from "../../functions/local/token";
+import {
+  FAST_RUNTIME_ENV,
+  stopAllRuntimes,
+  stopLeftoverPostgres,
+} from "../../testkit/localRuntime";
+import { type OllamaTestServer, startOllamaServer } from "../../testkit/ollamaServer";
 import { E2E_MODELS, REMOTE } from "./e2eTarget";
-import { FAST_RUNTIME_ENV, stopAllRuntimes, stopLeftoverPostgres } from "./localRuntime";
-import { type OllamaTestServer, startOllamaServer } from "./ollamaServer";
 
 /**
  * For e2e tests that start (and stop, kill, restart) the local runtime themselves on the

@@ -1,15 +1,15 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll } from "vitest";
 import { signLocalToken } from "../../functions/local/token";
-import { createTestDatabase, type TestDatabase } from "./database";
-import { ApiClient } from "./http";
 import {
   FAST_RUNTIME_ENV,
   type RuntimeProcess,
   startRuntime,
   stopAllRuntimes,
-} from "./localRuntime";
-import { type OllamaTestServer, startOllamaServer } from "./ollamaServer";
+} from "../../testkit/localRuntime";
+import { type OllamaTestServer, startOllamaServer } from "../../testkit/ollamaServer";
+import { createTestDatabase, type TestDatabase } from "./database";
+import { ApiClient } from "./http";
 
 /**
  * Where the e2e suite points. With `E2E_BASE_URL` set, at that deployment (LocalStack or

@@ -1,7 +1,7 @@
 /**
  * The LLM port: what task types and the executor need from an LLM server. The one
  * adapter (`createLlmClient`, over the `ollama` package) speaks to Ollama; tests point it
- * at the Ollama-compatible server in test/support.
+ * at the Ollama-compatible server in testkit/ollamaServer.ts.
  */
 
 export interface LlmMessage {

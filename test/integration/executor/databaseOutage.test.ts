@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../../functions/core/sql/pgAdapter";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { METRICS } from "../../../functions/core/telemetry/metricNames";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import {
   createTasks,
   llmFor,

@@ -7,9 +7,9 @@ import { scheduleEvent } from "../../../functions/core/executor/scheduleEvent";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { METRIC_NAMESPACE } from "../../../functions/core/telemetry/metricNames";
 import { closeExecutorContainer, handler } from "../../../functions/executor/handler";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 import { captureOutput } from "../../support/captureOutput";
 import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import { createTask, MODEL, OWNER } from "./harness";
 
 /** The Lambda handler, as the schedule (or the local runtime) invokes it. */

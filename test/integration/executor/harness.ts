@@ -30,8 +30,8 @@ import type {
   MetricUnit,
 } from "../../../functions/core/telemetry/ports";
 import { systemClock } from "../../../functions/core/telemetry/ports";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 import { type TestDatabase, useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 
 /** Shared by the executor's integration tests: small settings, recorders, task factories. */
 

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../../functions/core/sql/pgAdapter";
 import type { SqlPort } from "../../../functions/core/sql/port";
 import { TaskStore } from "../../../functions/core/tasks/store";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 import { useTestDatabase } from "../../support/database";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
 import { llmFor, MODEL, recordingTasks, startLoop, statusCounts, waitUntil } from "./harness";
 
 /** Two executor loops at once (as overlapping invocations are) share one queue safely. */

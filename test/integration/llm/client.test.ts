@@ -10,7 +10,7 @@ import {
   type OllamaTestServer,
   RepeatedAnswer,
   startOllamaServer,
-} from "../../support/ollamaServer";
+} from "../../../testkit/ollamaServer";
 
 /** The real `ollama` client over HTTP against the Ollama-compatible test server. */
 

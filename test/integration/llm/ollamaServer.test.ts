@@ -1,6 +1,6 @@
 import { Ollama } from "ollama";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 
 /** The test server itself, through the real `ollama` client: it must behave like Ollama. */
 

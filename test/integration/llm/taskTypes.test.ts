@@ -3,7 +3,7 @@ import { TaskExecutionError } from "../../../functions/core/errors";
 import { createLlmClient, type LlmClient } from "../../../functions/core/llm";
 import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
 import type { TaskRunContext } from "../../../functions/core/taskTypes/types";
-import { type OllamaTestServer, startOllamaServer } from "../../support/ollamaServer";
+import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 
 /** Each built-in task type run through the registry, the real client and the test server. */
 

@@ -1,8 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { freePort } from "../../functions/local/embeddedPostgres";
-import { waitFor } from "./http";
+import { freePort } from "../functions/local/embeddedPostgres";
+import { waitFor } from "./waitFor";
 
 /**
  * Starts `npm start`'s program (bin/local.ts) as a child process, as a user would, and
@@ -10,7 +10,7 @@ import { waitFor } from "./http";
  * alone. Its output is kept for the test's messages.
  */
 
-const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const REPO_ROOT = resolve(import.meta.dirname, "..");
 
 /** Quick settings for tests: an invocation a second, short polls and leases. */
 export const FAST_RUNTIME_ENV: Readonly<Record<string, string>> = {
