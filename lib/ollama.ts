@@ -136,6 +136,7 @@ export class Ollama extends Construct {
         models: settings.models,
         version: settings.version,
         parallelRequests: props.parallelRequests,
+        contextLength: settings.contextLength,
       }),
       // A changed model list or Ollama version means a fresh instance that pulls them.
       userDataCausesReplacement: true,
@@ -185,6 +186,7 @@ export function ollamaUserData(options: {
   models: readonly string[];
   version?: string;
   parallelRequests: number;
+  contextLength: number;
 }): UserData {
   const userData = UserData.forLinux();
   const install = options.version
@@ -200,11 +202,18 @@ export function ollamaUserData(options: {
     `Environment="OLLAMA_NUM_PARALLEL=${options.parallelRequests}"`,
     // Keep models loaded: the executor calls every few seconds and a cold load takes long.
     'Environment="OLLAMA_KEEP_ALIVE=24h"',
+    // Ollama's default context silently truncates long inputs (summarize); see settings.
+    `Environment="OLLAMA_CONTEXT_LENGTH=${options.contextLength}"`,
     "EOF",
     "systemctl daemon-reload",
     "systemctl enable ollama",
     "systemctl restart ollama",
     `until curl -fsS http://127.0.0.1:${OLLAMA_PORT}/api/version; do sleep 2; done`,
+    // User data runs with no HOME, and `ollama pull` panics on "$HOME is not defined"
+    // (ollama/ollama#8756): the instance would boot with no model. The CLI talks to the
+    // service it just started.
+    "export HOME=/root",
+    `export OLLAMA_HOST=127.0.0.1:${OLLAMA_PORT}`,
     ...options.models.map(
       (model) =>
         `until ollama pull ${model}; do echo "pull ${model} failed, retrying"; sleep 15; done`,

@@ -145,8 +145,14 @@ const ExecutorSchema = z.strictObject({
    * always claiming. The Lambda timeout is this plus the LLM reserve (see executorTimeoutSeconds).
    */
   claimWindowSeconds: whole(10, 300),
-  /** Invocations overlap by design (timeout > schedule period): this must cover the overlap. */
-  reservedConcurrency: whole(1, 1000),
+  /**
+   * Opt-in. Overlapping invocations are already safe (FOR UPDATE SKIP LOCKED and leases),
+   * and the LLM server's load is bounded by maxConcurrency per invocation, so nothing needs
+   * a reservation. Reserving fails a deploy on accounts whose concurrency quota leaves less
+   * than 10 unreserved (new accounts often have a quota of 10). When set, it must cover the
+   * overlap (checked below) so a tick is never throttled.
+   */
+  reservedConcurrency: whole(1, 1000).optional(),
   maxConcurrency: whole(1, 1000),
   // Tuning the executor reads with defaults of its own (functions/core/config/settings.ts):
   // passed on only when set here, so there is one set of defaults, the handler's.
@@ -156,6 +162,9 @@ const ExecutorSchema = z.strictObject({
   retryMaxMs: whole(10, 86_400_000).optional(),
   memoryMb: whole(128, 10_240).default(512),
 });
+
+/** The context window an instance gets when cdk.json names none. */
+export const DEFAULT_OLLAMA_CONTEXT_LENGTH = 8_192;
 
 const ollamaCommon = {
   /** The default model (OLLAMA_MODEL); must be in `models`. */
@@ -177,6 +186,12 @@ const OllamaInstanceSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
       error: "must be an EC2 instance type such as g5.xlarge",
     }),
+  /**
+   * Ollama's context window in tokens (OLLAMA_CONTEXT_LENGTH): its default (2,048 to 4,096
+   * by release) silently truncates a long `summarize` input; 8,192 holds about 6,000 words.
+   * Memory grows with it (KV cache), hence the ceiling.
+   */
+  contextLength: whole(2_048, 131_072).default(DEFAULT_OLLAMA_CONTEXT_LENGTH),
   /** Root volume (GiB): the models live there. */
   volumeGb: whole(20, 16_384),
   /**
@@ -289,7 +304,8 @@ export const EnvironmentSettingsSchema = z
       });
     }
     const overlap = overlappingInvocations(settings);
-    if (settings.executor.reservedConcurrency < overlap) {
+    const reserved = settings.executor.reservedConcurrency;
+    if (reserved !== undefined && reserved < overlap) {
       ctx.issues.push({
         code: "custom",
         input: settings.executor.reservedConcurrency,

@@ -157,10 +157,25 @@ describe("the executor Lambda", () => {
       );
       expect(executor.Properties?.Timeout).toBe(expected);
       expect(environment.EXECUTOR_TIMEOUT_MS).toBe(String(expected * 1000));
-      expect(executor.Properties?.ReservedConcurrentExecutions).toBe(
-        settings.executor.reservedConcurrency,
-      );
+      // No environment reserves concurrency: a deploy must not depend on quota headroom.
+      expect(settings.executor.reservedConcurrency).toBeUndefined();
+      expect(executor.Properties?.ReservedConcurrentExecutions).toBeUndefined();
     }
+  });
+
+  it("reserves concurrency only when an environment opts in", () => {
+    // Prepare
+    const optIn = (context: Record<string, unknown>) => {
+      const environments = context.environments as Record<string, { executor: object }>;
+      Object.assign(environments.dev?.executor ?? {}, { reservedConcurrency: 5 });
+    };
+
+    // Act
+    const { template } = synthesize("dev", { editContext: optIn });
+    const [, executor] = cfn.pipelineFunction(template, "executor");
+
+    // Assess
+    expect(executor.Properties?.ReservedConcurrentExecutions).toBe(5);
   });
 
   it("passes tuning set in cdk.json on to the executor, and the handler's schema checks it at synth", () => {

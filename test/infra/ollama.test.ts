@@ -106,6 +106,33 @@ describe("Ollama on an instance in the VPC (dev)", () => {
     for (const model of models) expect(userData).toContain(`ollama pull ${model};`);
   });
 
+  it("gives the model pulls a HOME (ollama/ollama#8756) and the service the environment's context length", () => {
+    // Prepare
+    const environments = cdkJsonContext().environments;
+    const contexts = (["dev", "staging"] as const).map((name) => {
+      const { ollama } = loadEnvironment(environments, name).settings;
+      if (ollama.mode !== "instance") throw new Error(`${name} should run an instance`);
+      return ollama.contextLength;
+    });
+
+    // Act
+    const userData = (["dev", "staging"] as const).map((name) => {
+      const [, instance] = cfn.onlyResource(synthesized(name).template, "AWS::EC2::Instance");
+      return cfn.joinedText(
+        cfn.property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
+      );
+    });
+
+    // Assess
+    expect(contexts).toEqual([8192, 16384]);
+    for (const [i, text] of userData.entries()) {
+      const home = text.indexOf("export HOME=/root");
+      expect(home).toBeGreaterThan(-1);
+      expect(home).toBeLessThan(text.indexOf("ollama pull "));
+      expect(text).toContain(`Environment="OLLAMA_CONTEXT_LENGTH=${contexts[i]}"`);
+    }
+  });
+
   it("points the executor's OLLAMA_HOST at the instance's private DNS name", () => {
     // Prepare
     const { template } = synthesized("dev");

@@ -116,7 +116,21 @@ describe("cdk.json environments", () => {
     );
   });
 
-  it("requires reserved concurrency to cover the invocations that overlap", () => {
+  it("bounds Ollama's context length, naming the setting", () => {
+    // Prepare
+    const environments = environmentsWith("dev", (dev) => {
+      dev.ollama.contextLength = 1_000;
+    });
+
+    // Act
+    const message = failureOf(environments, "dev");
+
+    // Assess
+    expect(message).toContain("environments.dev.ollama.contextLength");
+    expect(message).toContain("1000");
+  });
+
+  it("requires reserved concurrency, when set, to cover the invocations that overlap", () => {
     // Prepare: prod's executor runs 60 + 300 + 10 = 370 s, started every 60 s: 7 at once.
     const environments = environmentsWith("prod", (prod) => {
       prod.executor.reservedConcurrency = 6;
