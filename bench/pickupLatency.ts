@@ -9,8 +9,9 @@ import { TaskRows, waitUntil } from "./support/taskRows";
  * How long a task waits before an idle executor picks it up: tasks arrive at random
  * (a Poisson process, so at every phase of the poll cycle) for `durationMs`, created
  * through `TaskStore.create` as the API does, while one executor polls every
- * `pollIntervalMs`. Latency is `started_at - created_at`, read from the rows, both
- * stamped by the database's clock. No-op tasks keep every slot free, so what is measured
+ * `pollIntervalMs`. Latency is the pipeline's one definition (first_started_at -
+ * first_due_at: from due to the first attempt's start; due = created here), read from the
+ * rows, both stamped by the database's clock. No-op tasks keep every slot free, so what is measured
  * is the polling, not a queue behind busy slots.
  */
 export interface PickupLatencyOptions {

@@ -41,6 +41,12 @@ export const TASK_LIMITS = {
   maxAttempts: { min: 1, max: 10 },
   /** How far ahead `runAt` may be: a task scheduled further out is almost surely a mistake. */
   runAtMaxDaysAhead: 365,
+  /**
+   * How far back `runAt` may be: a little in the past is clock skew or a form left open (the
+   * task is due at once); days back is a mistake (a zeroed date, year 1) that would read as
+   * a pickup latency of centuries and trip the oldest-pending alarm.
+   */
+  runAtMaxHoursBehind: 24,
 } as const;
 
 export const CreateTaskBodySchema = z
@@ -65,7 +71,9 @@ export const CreateTaskBodySchema = z
     runAt: z.iso
       .datetime({ offset: true })
       .optional()
-      .describe("Not before this time (ISO 8601); default: at once."),
+      .describe(
+        `Not before this time (ISO 8601 with an offset); default: at once. At most ${TASK_LIMITS.runAtMaxHoursBehind} hours in the past (due at once) and ${TASK_LIMITS.runAtMaxDaysAhead} days ahead.`,
+      ),
     maxAttempts: z
       .int()
       .min(TASK_LIMITS.maxAttempts.min)

@@ -8,7 +8,12 @@ import {
 } from "../../functions/core/errors";
 import { type SqlPort, uuid } from "../../functions/core/sql/port";
 import { encodeCursor } from "../../functions/core/tasks/cursor";
-import type { NewTask, Task, TaskOutcome } from "../../functions/core/tasks/model";
+import {
+  type NewTask,
+  pickupLatencyMs,
+  type Task,
+  type TaskOutcome,
+} from "../../functions/core/tasks/model";
 import { QUEUE_STATE } from "../../functions/core/tasks/sql/queueState";
 import { TaskStore } from "../../functions/core/tasks/store";
 import { createTestDatabase } from "./database";
@@ -1211,9 +1216,12 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         const leased = fields.status === "in_progress";
         await db.sql.query(
           `INSERT INTO tasks (owner, type, input, status, model, run_at, started_at, completed_at,
+                              first_due_at, first_started_at,
                               attempts, lease_owner, lease_expires_at)
            VALUES (:owner, 'prompt', '{}', :status, 'm', ${ago(fields.runAgoMs)},
                    ${ago(fields.startedAgoMs)}, ${ago(fields.completedAgoMs)},
+                   ${fields.startedAgoMs === undefined ? "NULL" : ago(fields.runAgoMs)},
+                   ${ago(fields.startedAgoMs)},
                    ${fields.startedAgoMs === undefined ? 0 : 1},
                    ${leased ? "'w'" : "NULL"}, ${leased ? "now() + interval '1 minute'" : "NULL"})`,
           { owner: fields.owner ?? OWNER, status: fields.status },
@@ -1377,6 +1385,44 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         expect(stats.runDurationMs?.max).toBeCloseTo(
           (settled.completedAt as Date).getTime() - (settled.startedAt as Date).getTime(),
           -1,
+        );
+      });
+
+      it("measures pickup from the first attempt only, never negative while a retry waits", async () => {
+        // Prepare: a first attempt, then a retryable failure whose backoff puts run_at a
+        // minute past started_at (measured as started_at - run_at, that read -60 s).
+        const task = await create();
+        await claimOne("w1");
+        const backoff = new Date(Date.now() + 60_000);
+        await settleTasks(store, "w1", [
+          { id: task.id, status: "pending", error: "Ollama unreachable", runAt: backoff },
+        ]);
+        const first = await store.get(OWNER, task.id);
+        const waiting = await store.stats(OWNER, 600);
+        // The backoff ends; the second attempt starts.
+        await db.sql.query(
+          "UPDATE tasks SET run_at = now() - interval '1 second' WHERE id = cast(:id AS uuid)",
+          {
+            id: task.id,
+          },
+        );
+        await claimOne("w2");
+        const second = await store.get(OWNER, task.id);
+
+        // Act
+        const stats = await store.stats(OWNER, 600);
+
+        // Assess
+        expect(first.runAt.getTime()).toBeGreaterThan((first.startedAt as Date).getTime());
+        expect(waiting.pickupLatencyMs?.count).toBe(1);
+        expect(waiting.pickupLatencyMs?.p50).toBeGreaterThanOrEqual(0);
+        expect(second.attempts).toBe(2);
+        expect(pickupLatencyMs(second)).toBeNull();
+        expect(stats.pickupLatencyMs?.count).toBe(1);
+        expect(stats.pickupLatencyMs?.max).toBeCloseTo(waiting.pickupLatencyMs?.max as number, 6);
+        expect(pickupLatencyMs({ ...second, attempts: 1 })).toBeCloseTo(
+          (first.firstStartedAt as Date).getTime() - (first.firstDueAt as Date).getTime(),
+          6,
         );
       });
 

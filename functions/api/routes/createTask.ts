@@ -11,6 +11,7 @@ import {
 import { toTaskView } from "../taskView";
 import { collectIssues, parseOrThrow, validationError } from "../validation";
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -91,6 +92,11 @@ export const createTaskRoute: CallerRoute = {
         issues.push({
           path: "runAt",
           message: `must be at most ${TASK_LIMITS.runAtMaxDaysAhead} days ahead`,
+        });
+      } else if (runAt.getTime() < now - TASK_LIMITS.runAtMaxHoursBehind * HOUR_MS) {
+        issues.push({
+          path: "runAt",
+          message: `must be at most ${TASK_LIMITS.runAtMaxHoursBehind} hours in the past`,
         });
       }
     }

@@ -1,4 +1,4 @@
-import type { QueueState, Task } from "../tasks/model";
+import { pickupLatencyMs, type QueueState, type Task } from "../tasks/model";
 import { METRICS, type MetricKey } from "../telemetry/metricNames";
 import type { Metrics } from "../telemetry/ports";
 import type { AttemptEnd } from "./attempt";
@@ -17,9 +17,9 @@ export class ExecutorMetrics {
   claimed(tasks: readonly Task[]): void {
     this.count("tasksClaimed", tasks.length);
     for (const task of tasks) {
-      // started_at - run_at: how long a due task waited for an executor (both DB clock).
-      if (task.startedAt && task.runAt) {
-        const waitedMs = Math.max(0, task.startedAt.getTime() - task.runAt.getTime());
+      // Only a first attempt has a pickup latency; a retry's wait is its backoff.
+      const waitedMs = pickupLatencyMs(task);
+      if (waitedMs !== null) {
         this.metrics.add(METRICS.pickupLatency.name, METRICS.pickupLatency.unit, waitedMs);
       }
     }

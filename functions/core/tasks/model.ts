@@ -19,6 +19,17 @@ export const TASK_STATUSES = [
 export const TaskStatusSchema = z.enum(TASK_STATUSES);
 export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
+/**
+ * Pickup latency, defined once (migrations/0002_pickup.sql): from when the task became due
+ * for its first attempt to when that attempt started, in ms; null for any other attempt
+ * (a retry's wait is its backoff, not a pickup). /api/metrics computes the same from the
+ * same two columns in SQL (./sql/taskStats.ts).
+ */
+export function pickupLatencyMs(task: Task): number | null {
+  if (task.attempts !== 1 || task.firstDueAt === null || task.firstStartedAt === null) return null;
+  return Math.max(0, task.firstStartedAt.getTime() - task.firstDueAt.getTime());
+}
+
 export interface ListTasksQuery {
   status?: TaskStatus;
   type?: string;
@@ -105,7 +116,7 @@ export interface TaskStats {
   /** Age of the oldest due pending task, measured from when it became due; null when none. */
   oldestPendingAgeSeconds: number | null;
   windowSeconds: number;
-  /** `started_at - run_at` of attempts started in the window, in ms; null when none. */
+  /** Pickup latency (see pickupLatencyMs) of first attempts started in the window, in ms; null when none. */
   pickupLatencyMs: Percentiles | null;
   /** `completed_at - started_at` of tasks completed in the window, in ms; null when none. */
   runDurationMs: Percentiles | null;

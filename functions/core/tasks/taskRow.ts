@@ -112,6 +112,13 @@ export const TASK_ROW = {
     nullable: true,
     ...api("When the task reached a final status."),
   }),
+  /**
+   * Pickup latency's two ends (migrations/0002_pickup.sql), set by the claim that makes the
+   * first attempt: when the task became due for it (the later of its creation and its runAt)
+   * and when it started. Internal: /api/metrics reports the latency, not these.
+   */
+  firstDueAt: column("first_due_at", "timestamp", { nullable: true }),
+  firstStartedAt: column("first_started_at", "timestamp", { nullable: true }),
 };
 
 type Row = typeof TASK_ROW;

@@ -17,7 +17,7 @@ export const METRICS = {
   tasksRetried: { name: "TasksRetried", unit: "Count" },
   tasksFailed: { name: "TasksFailed", unit: "Count" },
   tasksCancelled: { name: "TasksCancelled", unit: "Count" },
-  /** started_at - run_at of each claimed task. */
+  /** Pickup latency of each first attempt claimed (tasks/model.ts pickupLatencyMs). */
   pickupLatency: { name: "PickupLatency", unit: "Milliseconds" },
   /** How long each finished attempt ran. */
   runDuration: { name: "RunDuration", unit: "Milliseconds" },

@@ -92,8 +92,23 @@ describe("POST /api/tasks", () => {
     expect(Object.keys(answer.body)).not.toEqual(
       expect.arrayContaining(["owner", "leaseOwner", "leaseExpiresAt", "requestHash"]),
     );
+    expect(Object.keys(answer.body)).not.toEqual(
+      expect.arrayContaining(["firstDueAt", "firstStartedAt"]),
+    );
     const stored = await api.store.get(ALICE, task.id);
     expect(stored.owner).toBe(ALICE);
+  });
+
+  it("accepts a runAt a little in the past (clock skew): the task is due at once", async () => {
+    // Prepare
+    const anHourAgo = new Date(Date.now() - 3_600_000).toISOString();
+
+    // Act
+    const answer = await create({ ...validBodies.summarize, runAt: anHourAgo });
+
+    // Assess
+    expect(answer.status).toBe(201);
+    expect(TaskViewSchema.parse(answer.body).runAt).toBe(anHourAgo);
   });
 
   it("applies the defaults: priority 0, 3 attempts, the default model, due at once", async () => {
@@ -154,6 +169,12 @@ describe("POST /api/tasks", () => {
     ["a huge priority", { ...validBodies.summarize, priority: 1e300 }, "priority"],
     ["too many attempts", { ...validBodies.summarize, maxAttempts: 11 }, "maxAttempts"],
     ["a runAt years ahead", { ...validBodies.summarize, runAt: "2999-01-01T00:00:00Z" }, "runAt"],
+    ["a runAt in year 1", { ...validBodies.summarize, runAt: "0001-01-01T00:00:00Z" }, "runAt"],
+    [
+      "a runAt two days back",
+      { ...validBodies.summarize, runAt: new Date(Date.now() - 2 * 86_400_000).toISOString() },
+      "runAt",
+    ],
     ["a missing type", { input: {} }, "type"],
     [
       "an unknown input field",

@@ -40,6 +40,8 @@ function failedTask(n: number, overrides: Partial<Task> = {}): Task {
     updatedAt: at,
     startedAt: at,
     completedAt: at,
+    firstDueAt: at,
+    firstStartedAt: at,
     ...overrides,
   };
 }

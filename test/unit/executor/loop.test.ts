@@ -54,6 +54,8 @@ function claimedTask(id: string, clock: Clock): Task {
     updatedAt: now,
     startedAt: now,
     completedAt: null,
+    firstDueAt: now,
+    firstStartedAt: now,
   };
 }
 

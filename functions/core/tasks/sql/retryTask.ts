@@ -16,6 +16,8 @@ UPDATE tasks SET
   error            = NULL,
   started_at       = NULL,
   completed_at     = NULL,
+  first_due_at     = NULL,
+  first_started_at = NULL,
   updated_at       = now()
 WHERE owner = cast(:owner AS text) AND id = cast(:id AS uuid)
   AND status IN ('failed', 'cancelled')

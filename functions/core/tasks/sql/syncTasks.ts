@@ -177,6 +177,9 @@ claimed AS (
     lease_owner      = cast(:worker_id AS text),
     lease_expires_at = ${LEASE_EXPIRES_AT},
     started_at       = now(),
+    -- The first attempt records pickup latency's two ends (migrations/0002_pickup.sql).
+    first_due_at     = CASE WHEN t.attempts = 0 THEN greatest(t.created_at, t.run_at) ELSE t.first_due_at END,
+    first_started_at = CASE WHEN t.attempts = 0 THEN now() ELSE t.first_started_at END,
     updated_at       = now()
   FROM fitting
   WHERE t.id = fitting.id

@@ -1,7 +1,8 @@
 /**
  * Queue statistics in one statement, for one owner or (`:owner` NULL) the whole queue.
- * Pickup latency is started_at - run_at (from due to claimed) of attempts started in the
- * window; run duration is completed_at - started_at of tasks completed in the window.
+ * Pickup latency is first_started_at - first_due_at (see migrations/0002_pickup.sql: from
+ * when the task became due for its first attempt to when that attempt started; never
+ * negative) of first attempts started in the window; run duration is completed_at - started_at of tasks completed in the window.
  * Only a task's latest attempt is on its row, so a retried task counts once, for that
  * attempt. Values outside the window are NULL and the aggregates skip them.
  */
@@ -27,8 +28,8 @@ SELECT
   ${percentiles("run_ms")}
 FROM (
   SELECT status, run_at,
-         CASE WHEN started_at >= window_start
-              THEN cast(extract(epoch FROM started_at - run_at) * 1000 AS double precision) END
+         CASE WHEN first_started_at >= window_start
+              THEN cast(extract(epoch FROM first_started_at - first_due_at) * 1000 AS double precision) END
            AS pickup_ms,
          CASE WHEN status = 'completed' AND completed_at >= window_start
               THEN cast(extract(epoch FROM completed_at - started_at) * 1000 AS double precision) END
