@@ -64,7 +64,6 @@ export class PipelineApi extends Construct {
 
     const environment = {
       ...props.databaseEnvironment,
-      CORS_ORIGINS: api.corsOrigins.join(","),
       MAX_BODY_BYTES: String(api.maxBodyBytes),
       HEALTH_TIMEOUT_MS: String(api.healthTimeoutMs),
       // The api checks a task's model against the allowlist when the task is created.

@@ -11,7 +11,6 @@ import {
   pathOf,
 } from "./http";
 import { bodyLimit } from "./middlewares/bodyLimit";
-import { cors } from "./middlewares/cors";
 import { errorHandler } from "./middlewares/errorHandler";
 import { jsonBody } from "./middlewares/jsonBody";
 import { jsonContentType } from "./middlewares/jsonContentType";
@@ -19,7 +18,6 @@ import { requestContext } from "./middlewares/requestContext";
 import { securityHeaders } from "./middlewares/securityHeaders";
 import { createRouter, type Router } from "./router";
 import { createRoutes } from "./routes";
-import { CORS_RULES } from "./routeTable";
 import { isStorableText } from "./text";
 
 export type { ApiDeps, TaskTypeCatalog } from "./deps";
@@ -38,7 +36,7 @@ export type ApiHandler = (
  *
  * Middleware order matters. `before` runs top to bottom; `after` and `onError` bottom to
  * top. So the error handler turns any error into an answer first, and only then do the
- * security and CORS headers and the request id get added: every answer, error or not,
+ * security headers and the request id get added: every answer, error or not,
  * carries them.
  */
 export function createApiHandler(deps: ApiDeps | (() => ApiDeps)): ApiHandler {
@@ -53,15 +51,6 @@ function buildHandler(deps: ApiDeps): ApiHandler {
   const router = createRouter(createRoutes(deps.taskTypes));
   const chain = middy<ApiEvent, ApiResult, Error, ApiContext>()
     .use(requestContext({ logger: deps.logger, now: deps.now }))
-    .use(
-      cors({
-        origins: deps.settings.api.CORS_ORIGINS,
-        allowMethods: [...CORS_RULES.allowMethods],
-        allowHeaders: [...CORS_RULES.allowHeaders],
-        exposeHeaders: [...CORS_RULES.exposeHeaders],
-        maxAgeSeconds: CORS_RULES.maxAgeSeconds,
-      }),
-    )
     .use(securityHeaders())
     .use(errorHandler({ metrics: deps.metrics }))
     .use(bodyLimit({ maxBytes: deps.settings.api.MAX_BODY_BYTES }))
@@ -84,7 +73,8 @@ async function dispatch(
   }
   if (match.kind === "method_not_allowed") {
     const allow = [...match.allowed, "OPTIONS"].join(", ");
-    // A CORS preflight: the CORS middleware adds the Access-Control-* headers.
+    // CORS preflights are answered by API Gateway (and the local gateway) before they get
+    // here; one that reaches the handler anyway learns the methods the path has.
     if (method === "OPTIONS") return emptyResponse(204, { allow });
     throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allow}`, {
       headers: { allow },

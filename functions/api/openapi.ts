@@ -115,7 +115,7 @@ function operation(route: Route, components: ComponentSchemas): Record<string, u
   }
 
   return {
-    operationId: docs.operationId,
+    operationId: route.id,
     summary: docs.summary,
     ...(docs.description ? { description: docs.description } : {}),
     tags: docs.tags,

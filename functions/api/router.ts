@@ -1,14 +1,14 @@
+/**
+ * The router: method + path pattern → route, over the one route list (./routeTable.ts) and
+ * its one path matcher. A route is an entry of that list joined with its handler (the
+ * docs and the function of a file in ./routes), by id.
+ */
 import type { z } from "zod";
 import type { ApiDeps } from "./deps";
 import type { ApiContext, ApiEvent, ApiResult } from "./http";
+import { type HttpMethod, matchPath, type ROUTES, type RouteId } from "./routeTable";
 
-/**
- * The router: method + path pattern → route. Patterns are literal segments and `{name}`
- * placeholders (one whole segment each), the notation API Gateway and OpenAPI use, so a
- * route's `path` is also its OpenAPI path.
- */
-
-export type HttpMethod = "GET" | "POST";
+export type { HttpMethod };
 
 export interface RouteRequest {
   event: ApiEvent;
@@ -24,7 +24,6 @@ export interface CallerRequest extends RouteRequest {
 
 /** What the OpenAPI document says about a route; the schemas are the ones the route parses with. */
 export interface RouteDocs {
-  operationId: string;
   summary: string;
   description?: string;
   tags: string[];
@@ -40,23 +39,37 @@ export interface RouteDocs {
   errors: number[];
 }
 
-interface RouteBase {
-  method: HttpMethod;
-  /** e.g. `/api/tasks/{id}/cancel` */
-  path: string;
+/** The handler of a route anyone may call (health, the OpenAPI document). */
+export interface PublicHandler {
   docs: RouteDocs;
-}
-
-/** A route anyone may call (health, the OpenAPI document). */
-export interface PublicRoute extends RouteBase {
-  auth: "none";
   handle(request: RouteRequest, deps: ApiDeps): Promise<ApiResult>;
 }
 
-/** A route that needs the JWT authorizer's caller; answered 401 without one. */
-export interface CallerRoute extends RouteBase {
-  auth: "jwt";
+/** The handler of a route that needs the JWT authorizer's caller; answered 401 without one. */
+export interface CallerHandler {
+  docs: RouteDocs;
   handle(request: CallerRequest, deps: ApiDeps): Promise<ApiResult>;
+}
+
+/** One handler per route id, of the kind its entry's `authorized` calls for. */
+export type RouteHandlers = {
+  [K in RouteId]: (typeof ROUTES)[K]["authorized"] extends true ? CallerHandler : PublicHandler;
+};
+
+interface RouteBase {
+  /** The entry's id, also the OpenAPI operationId. */
+  id: RouteId;
+  method: HttpMethod;
+  /** e.g. `/api/tasks/{id}/cancel` */
+  path: string;
+}
+
+export interface PublicRoute extends RouteBase, PublicHandler {
+  auth: "none";
+}
+
+export interface CallerRoute extends RouteBase, CallerHandler {
+  auth: "jwt";
 }
 
 export type Route = PublicRoute | CallerRoute;
@@ -73,9 +86,8 @@ export interface Router {
 }
 
 export function createRouter(routes: readonly Route[]): Router {
-  const compiled = routes.map((route) => ({ route, segments: splitPath(route.path) }));
   const seen = new Set<string>();
-  for (const { route } of compiled) {
+  for (const route of routes) {
     const key = `${route.method} ${route.path.replace(/\{[^}]+\}/g, "{}")}`;
     if (seen.has(key)) throw new Error(`router: two routes for ${route.method} ${route.path}`);
     seen.add(key);
@@ -84,10 +96,9 @@ export function createRouter(routes: readonly Route[]): Router {
   return {
     routes,
     match(method, path) {
-      const segments = splitPath(path);
       const allowed: HttpMethod[] = [];
-      for (const { route, segments: pattern } of compiled) {
-        const params = matchSegments(pattern, segments);
+      for (const route of routes) {
+        const params = matchPath(route.path, path);
         if (!params) continue;
         if (route.method === method) return { kind: "route", route, params };
         allowed.push(route.method);
@@ -97,38 +108,4 @@ export function createRouter(routes: readonly Route[]): Router {
         : { kind: "not_found" };
     },
   };
-}
-
-function splitPath(path: string): string[] {
-  // "/api/tasks" → ["api", "tasks"]; "/api/tasks/" keeps its empty last segment, so it is
-  // not the same resource as "/api/tasks" (no silent aliasing).
-  return path.split("/").slice(1);
-}
-
-function matchSegments(pattern: string[], segments: string[]): Record<string, string> | null {
-  if (pattern.length !== segments.length) return null;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < pattern.length; i++) {
-    const expected = pattern[i] as string;
-    const actual = segments[i] as string;
-    const placeholder = /^\{(\w+)\}$/.exec(expected);
-    if (placeholder) {
-      if (actual === "") return null;
-      const decoded = decodeSegment(actual);
-      if (decoded === null) return null;
-      params[placeholder[1] as string] = decoded;
-    } else if (expected !== actual) {
-      return null;
-    }
-  }
-  return params;
-}
-
-function decodeSegment(segment: string): string | null {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    // A malformed escape such as "%zz" names no resource.
-    return null;
-  }
 }

@@ -1,5 +1,5 @@
 import { jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
 import { taskIdParam } from "./taskIdParam";
@@ -8,12 +8,8 @@ import { taskIdParam } from "./taskIdParam";
  * POST /api/tasks/{id}/cancel: a pending task is cancelled at once; a running one gets
  * `cancelRequested` and its executor aborts the LLM call; a finished one is a 409.
  */
-export const cancelTaskRoute: CallerRoute = {
-  method: "POST",
-  path: "/api/tasks/{id}/cancel",
-  auth: "jwt",
+export const cancelTaskRoute: CallerHandler = {
   docs: {
-    operationId: "cancelTask",
     summary: "Cancel one of your tasks",
     description:
       "pending → cancelled at once; in_progress → cancelRequested (the executor aborts it); " +

@@ -1,7 +1,7 @@
 import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
 import { header, jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import {
   CreateTaskBodySchema,
   IdempotencyKeySchema,
@@ -20,12 +20,8 @@ const DAY_MS = 86_400_000;
  * the task. With an Idempotency-Key, a repeat of the same request answers 200 with the
  * task the first one made; the store decides, atomically, so concurrent repeats agree.
  */
-export const createTaskRoute: CallerRoute = {
-  method: "POST",
-  path: "/api/tasks",
-  auth: "jwt",
+export const createTaskRoute: CallerHandler = {
   docs: {
-    operationId: "createTask",
     summary: "Create a task",
     description:
       "The task's `input` must fit its type's schema and its `model` (if any) must be allowed; " +

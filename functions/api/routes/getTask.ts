@@ -1,16 +1,12 @@
 import { jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
 import { taskIdParam } from "./taskIdParam";
 
 /** GET /api/tasks/{id}: one of the caller's tasks; anyone else's is a 404. */
-export const getTaskRoute: CallerRoute = {
-  method: "GET",
-  path: "/api/tasks/{id}",
-  auth: "jwt",
+export const getTaskRoute: CallerHandler = {
   docs: {
-    operationId: "getTask",
     summary: "Get one of your tasks",
     tags: ["tasks"],
     pathParams: TaskPathParamsSchema,

@@ -1,5 +1,5 @@
 import { jsonResponse } from "../http";
-import type { PublicRoute } from "../router";
+import type { PublicHandler } from "../router";
 import { type HealthView, HealthViewSchema } from "../schemas";
 
 /**
@@ -8,12 +8,8 @@ import { type HealthView, HealthViewSchema } from "../schemas";
  * may (the Data API's 45 s) tells a load balancer nothing in time; a slow database counts
  * as unavailable here. No token needed.
  */
-export const healthRoute: PublicRoute = {
-  method: "GET",
-  path: "/api/health",
-  auth: "none",
+export const healthRoute: PublicHandler = {
   docs: {
-    operationId: "getHealth",
     summary: "Liveness and database reachability",
     tags: ["health"],
     responses: {

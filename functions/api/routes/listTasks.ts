@@ -1,5 +1,5 @@
 import { jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import { ListTasksQuerySchema, TaskPageSchema, type TaskPageView } from "../schemas";
 import { toTaskView } from "../taskView";
 import { parseOrThrow } from "../validation";
@@ -9,12 +9,8 @@ import { parseOrThrow } from "../validation";
  * store's keyset position (created_at, id), so tasks created while a client pages are
  * never shifted into a page it already has: no duplicates, no gaps.
  */
-export const listTasksRoute: CallerRoute = {
-  method: "GET",
-  path: "/api/tasks",
-  auth: "jwt",
+export const listTasksRoute: CallerHandler = {
   docs: {
-    operationId: "listTasks",
     summary: "List your tasks, newest first",
     tags: ["tasks"],
     query: ListTasksQuerySchema,

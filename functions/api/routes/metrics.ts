@@ -1,17 +1,13 @@
 import { jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import { type MetricsView, MetricsViewSchema } from "../schemas";
 
 /** The window the latency percentiles cover: the last hour, as the design's table says. */
 const WINDOW_SECONDS = 3_600;
 
 /** GET /api/metrics: the caller's own counts, queue depth and latencies (never anyone else's). */
-export const metricsRoute: CallerRoute = {
-  method: "GET",
-  path: "/api/metrics",
-  auth: "jwt",
+export const metricsRoute: CallerHandler = {
   docs: {
-    operationId: "getMetrics",
     summary: "Your tasks' statistics",
     description:
       "Counts by status, queue depth, oldest pending age, and pickup and run time " +

@@ -1,21 +1,17 @@
 import { z } from "zod";
 import { jsonResponse } from "../http";
 import type { OpenApiDocument } from "../openapi";
-import type { PublicRoute } from "../router";
+import type { PublicHandler } from "../router";
 
 /**
  * GET /api/openapi.json: the API's own description, for generating a typed client. Public
  * (it describes the API, not anyone's data). The document is built on first use and kept:
  * it depends only on the code.
  */
-export function openApiRoute(buildDocument: () => OpenApiDocument): PublicRoute {
+export function openApiRoute(buildDocument: () => OpenApiDocument): PublicHandler {
   let document: OpenApiDocument | undefined;
   return {
-    method: "GET",
-    path: "/api/openapi.json",
-    auth: "none",
     docs: {
-      operationId: "getOpenApiDocument",
       summary: "This document",
       tags: ["health"],
       responses: {

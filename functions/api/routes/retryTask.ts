@@ -1,16 +1,12 @@
 import { jsonResponse } from "../http";
-import type { CallerRoute } from "../router";
+import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
 import { taskIdParam } from "./taskIdParam";
 
 /** POST /api/tasks/{id}/retry: a failed or cancelled task runs again from scratch. */
-export const retryTaskRoute: CallerRoute = {
-  method: "POST",
-  path: "/api/tasks/{id}/retry",
-  auth: "jwt",
+export const retryTaskRoute: CallerHandler = {
   docs: {
-    operationId: "retryTask",
     summary: "Retry one of your failed or cancelled tasks",
     description: "failed or cancelled → pending, attempts reset; any other status → 409.",
     tags: ["tasks"],

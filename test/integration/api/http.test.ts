@@ -5,13 +5,7 @@ import type { TaskRepository } from "../../../functions/core/tasks/model";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { METRICS } from "../../../functions/core/telemetry/metricNames";
 import { useTestDatabase } from "../../support/database";
-import {
-  ALLOWED_ORIGIN,
-  createTestApi,
-  MAX_BODY_BYTES,
-  type TestApi,
-  validBodies,
-} from "./testApi";
+import { createTestApi, MAX_BODY_BYTES, type TestApi, validBodies } from "./testApi";
 
 /**
  * What every route shares, through the middy chain: body limit, content type, JSON
@@ -243,84 +237,6 @@ describe("routing", () => {
     expect(answer.headers["x-request-id"]).toMatch(/\S/);
     expect(answer.body.requestId).toBe(answer.headers["x-request-id"]);
     expect(ErrorBodySchema.parse(answer.body)).toEqual(answer.body);
-  });
-});
-
-describe("CORS", () => {
-  it("allows a configured origin and says the answer varies by origin", async () => {
-    // Act
-    const answer = await api.call({
-      method: "GET",
-      path: "/api/tasks",
-      sub: ALICE,
-      headers: { origin: ALLOWED_ORIGIN },
-    });
-
-    // Assess
-    expect(answer.status).toBe(200);
-    expect(answer.headers["access-control-allow-origin"]).toBe(ALLOWED_ORIGIN);
-    expect(answer.headers.vary).toBe("Origin");
-    expect(answer.headers["access-control-expose-headers"]).toContain("x-request-id");
-  });
-
-  it.each([
-    ["another origin", "https://evil.example.com"],
-    ["a look-alike", "https://app.example.com.evil.example.com"],
-    ["another scheme", "http://app.example.com"],
-    ["the null origin", "null"],
-  ])("gives %s no CORS headers", async (_, origin) => {
-    // Act
-    const answer = await api.call({
-      method: "GET",
-      path: "/api/tasks",
-      sub: ALICE,
-      headers: { origin },
-    });
-
-    // Assess
-    expect(answer.headers["access-control-allow-origin"]).toBeUndefined();
-    expect(answer.headers.vary).toBe("Origin");
-  });
-
-  it("adds CORS headers to error answers too, so the page can read them", async () => {
-    // Act
-    const answer = await api.call({
-      method: "GET",
-      path: "/api/tasks",
-      headers: { origin: ALLOWED_ORIGIN },
-    });
-
-    // Assess
-    expect(answer.status).toBe(401);
-    expect(answer.headers["access-control-allow-origin"]).toBe(ALLOWED_ORIGIN);
-  });
-
-  it("answers a preflight from an allowed origin with the methods and headers it may use", async () => {
-    // Act
-    const answer = await api.call({
-      method: "OPTIONS",
-      path: "/api/tasks",
-      headers: {
-        origin: ALLOWED_ORIGIN,
-        "access-control-request-method": "POST",
-        "access-control-request-headers": "authorization, content-type, idempotency-key",
-      },
-    });
-    const refused = await api.call({
-      method: "OPTIONS",
-      path: "/api/tasks",
-      headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
-    });
-
-    // Assess
-    expect(answer.status).toBe(204);
-    expect(answer.headers).toMatchObject({
-      "access-control-allow-origin": ALLOWED_ORIGIN,
-      "access-control-allow-methods": "GET, POST, OPTIONS",
-      "access-control-allow-headers": "authorization, content-type, idempotency-key",
-    });
-    expect(refused.headers["access-control-allow-origin"]).toBeUndefined();
-    expect(refused.headers["access-control-allow-methods"]).toBeUndefined();
   });
 });
 

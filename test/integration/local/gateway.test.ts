@@ -63,3 +63,79 @@ describe("a JSON body that is not UTF-8", () => {
     expect(await database.sql.query("SELECT id FROM tasks")).toEqual([]);
   });
 });
+
+/**
+ * CORS is answered by the gateway (API Gateway in AWS, this emulation locally), never by
+ * the api handler: these run the real handler behind it.
+ */
+describe("CORS", () => {
+  const ALLOWED = "http://app.example";
+  const get = async (path: string, headers: Record<string, string>) => {
+    const token = await signLocalToken({ sub: "cors-caller", secret: SECRET });
+    return fetch(`${baseUrl}${path}`, {
+      headers: { authorization: `Bearer ${token}`, ...headers },
+    });
+  };
+
+  it("allows a configured origin, says the answer varies by origin, and exposes the request id", async () => {
+    // Act
+    const answer = await get("/api/tasks", { origin: ALLOWED });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+    expect(answer.headers.get("vary")?.toLowerCase()).toContain("origin");
+    expect(answer.headers.get("access-control-expose-headers")).toContain("x-request-id");
+  });
+
+  it.each([
+    ["another origin", "http://evil.example"],
+    ["a look-alike", "http://app.example.evil.example"],
+    ["another scheme", "https://app.example"],
+    ["the null origin", "null"],
+  ])("gives %s no CORS headers", async (_, origin) => {
+    // Act
+    const answer = await get("/api/tasks", { origin });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("adds CORS headers to the handler's error answers too, so the page can read them", async () => {
+    // Act
+    const answer = await get("/api/tasks/not-a-task", { origin: ALLOWED });
+
+    // Assess
+    expect(answer.status).toBe(404);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+  });
+
+  it("answers a preflight from an allowed origin with the methods and headers it may use", async () => {
+    // Act
+    const preflight = (origin: string) =>
+      fetch(`${baseUrl}/api/tasks`, {
+        method: "OPTIONS",
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type, idempotency-key",
+        },
+      });
+    const answer = await preflight(ALLOWED);
+    const refused = await preflight("http://evil.example");
+
+    // Assess
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get("access-control-allow-origin")).toBe(ALLOWED);
+    const list = (name: string) => answer.headers.get(name)?.split(/,\s*/);
+    expect(list("access-control-allow-methods")).toEqual(["GET", "POST", "OPTIONS"]);
+    expect(list("access-control-allow-headers")).toEqual([
+      "authorization",
+      "content-type",
+      "idempotency-key",
+    ]);
+    expect(refused.headers.get("access-control-allow-origin")).toBeNull();
+    expect(refused.headers.get("access-control-allow-methods")).toBeNull();
+  });
+});
