@@ -1,3 +1,4 @@
+import { systemClock } from "../../functions/core/clock";
 import {
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
@@ -12,7 +13,7 @@ import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
 import { TaskStore } from "../../functions/core/tasks/store";
 import type { TaskTypeRegistry } from "../../functions/core/taskTypes/registry";
 import type { TaskRunContext } from "../../functions/core/taskTypes/types";
-import { noMetrics, silentLogger, systemClock } from "../../functions/core/telemetry/ports";
+import { noMetrics, silentLogger } from "../../functions/core/telemetry/ports";
 import { countStatements, type StatementCounts, sumCounts } from "./countingSqlPort";
 
 /**

@@ -1,5 +1,6 @@
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context } from "aws-lambda";
+import { type Clock, systemClock } from "../core/clock";
 import {
   DatabaseSettingsSchema,
   ExecutorSettingsSchema,
@@ -24,13 +25,7 @@ import { TaskStore } from "../core/tasks/store";
 import { createTaskTypeRegistry, type TaskTypeRegistry } from "../core/taskTypes/registry";
 import { createEmfMetrics } from "../core/telemetry/emf";
 import { createServiceLogger, type InvocationInfo } from "../core/telemetry/logger";
-import {
-  type Clock,
-  type LogFields,
-  type Logger,
-  type Metrics,
-  systemClock,
-} from "../core/telemetry/ports";
+import type { LogFields, Logger, Metrics } from "../core/telemetry/ports";
 
 /**
  * The executor Lambda, run by the EventBridge schedule every minute: schedule event in,

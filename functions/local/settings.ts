@@ -11,7 +11,7 @@ import { SettingsError } from "../core/errors";
 import { executorReserveMs } from "../core/executor/loop";
 
 /**
- * The local runtime's own settings (`npm start`), see DESIGN.md "The local runtime". The
+ * The local runtime's own settings (`npm start`), see docs/design.md "The local runtime (`npm start`)". The
  * executor, Ollama and API settings are the Lambdas' own schemas: they are validated here
  * too, at start, so a bad one stops `npm start` at once instead of failing a handler later.
  */

@@ -8,7 +8,7 @@ import { REMOTE, useE2eTarget } from "../support/e2eTarget";
 import { type ErrorBody, isFinal, type TaskView } from "../support/http";
 
 /**
- * The HTTP contract as the frontend uses it (DESIGN.md "HTTP API"), end to end: a running
+ * The HTTP contract as the frontend uses it (docs/design.md "The HTTP API"), end to end: a running
  * pipeline (the local runtime this suite starts, or E2E_BASE_URL), tasks watched until the
  * executor has run them. Parts that need control over the LLM server run locally only.
  */

@@ -20,7 +20,7 @@ import {
 
 const settingsOf = (name: string) => loadEnvironment(cdkJsonContext().environments, name).settings;
 
-/** The contract's routes (DESIGN.md "HTTP API" plus the OpenAPI document), as route keys. */
+/** The contract's routes (docs/design.md "The HTTP API" plus the OpenAPI document), as route keys. */
 const CONTRACT_ROUTES = [
   "GET /api/health",
   "POST /api/tasks",
@@ -33,7 +33,7 @@ const CONTRACT_ROUTES = [
 ];
 
 /**
- * The routes callable without a token: the liveness probe (DESIGN.md) and the API's own
+ * The routes callable without a token: the liveness probe (docs/design.md) and the API's own
  * description (no one's data; lib/api.ts says why). Everything else needs the JWT.
  */
 const PUBLIC_ROUTES = ["GET /api/health", "GET /api/openapi.json"];

@@ -21,7 +21,7 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-/** The task as the API shows it (DESIGN.md "HTTP API"). */
+/** The task as the API shows it (docs/design.md "The HTTP API"). */
 export interface TaskView {
   id: string;
   type: string;

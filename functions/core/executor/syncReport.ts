@@ -1,16 +1,15 @@
+/**
+ * What a sync wrote and recovered, told to the recorder (summary counts and metrics) and
+ * the logs, one info line per task outcome (completed, retried, failed with its reason,
+ * cancelled); tasks that ended failed go to the failed-task notifier.
+ */
 import type { Task } from "../tasks/model";
 import type { Logger } from "../telemetry/ports";
 import type { FinishedAttempt } from "./inflight";
-import type { ExecutorMetrics } from "./loopMetrics";
-import type { SummaryCounts } from "./summary";
+import type { Recorder } from "./recorder";
 
-/**
- * What a sync wrote and recovered, told to the summary counts, the metrics and the logs;
- * tasks that ended failed go to the failed-task notifier.
- */
 export interface SyncReportDeps {
-  counts: SummaryCounts;
-  metrics: ExecutorMetrics;
+  recorder: Recorder;
   logger: Logger;
   notifyFailed: (failed: readonly Task[]) => void;
 }
@@ -23,11 +22,11 @@ export class SyncReport {
     const rows = new Map(settled.map((row) => [row.id, row]));
     const failed: Task[] = [];
     for (const finished of carried) {
-      this.deps.metrics.attemptFinished(finished.end, finished.runMs);
+      this.deps.recorder.metrics.attemptFinished(finished.end, finished.runMs);
       const row = rows.get(finished.task.id);
       if (!row) {
         // The fence held it out: the lease expired meanwhile and the task moved on.
-        this.deps.counts.leaseLost++;
+        this.deps.recorder.count("leaseLost");
         this.deps.logger.warn("outcome not written: the lease was lost meanwhile", {
           taskId: finished.task.id,
           outcome: finished.outcome.status,
@@ -42,13 +41,11 @@ export class SyncReport {
       };
       switch (row.status) {
         case "completed":
-          this.deps.counts.completed++;
-          this.deps.metrics.count("tasksCompleted");
-          this.deps.logger.debug("task completed", fields);
+          this.deps.recorder.count("completed");
+          this.deps.logger.info("task completed", fields);
           break;
         case "pending":
-          this.deps.counts.retried++;
-          this.deps.metrics.count("tasksRetried");
+          this.deps.recorder.count("retried");
           this.deps.logger.info("task will be retried", {
             ...fields,
             runAt: row.runAt,
@@ -56,14 +53,12 @@ export class SyncReport {
           });
           break;
         case "failed":
-          this.deps.counts.failed++;
-          this.deps.metrics.count("tasksFailed");
+          this.deps.recorder.count("failed");
           failed.push(row);
           this.deps.logger.warn("task failed", { ...fields, error: row.error });
           break;
         case "cancelled":
-          this.deps.counts.cancelled++;
-          this.deps.metrics.count("tasksCancelled");
+          this.deps.recorder.count("cancelled");
           this.deps.logger.info("task cancelled", fields);
           break;
         default:
@@ -76,10 +71,9 @@ export class SyncReport {
   /** Tasks whose lease expired and that this sync recovered (pending again, or failed). */
   recovered(recovered: readonly Task[]): void {
     if (recovered.length === 0) return;
-    this.deps.counts.recovered += recovered.length;
+    this.deps.recorder.count("recovered", recovered.length);
     const failed = recovered.filter((task) => task.status === "failed");
-    this.deps.counts.failed += failed.length;
-    this.deps.metrics.count("tasksFailed", failed.length);
+    this.deps.recorder.count("failed", failed.length);
     this.deps.logger.warn("recovered tasks whose lease expired", {
       taskIds: recovered.map((task) => task.id),
       failed: failed.map((task) => task.id),

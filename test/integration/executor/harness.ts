@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll } from "vitest";
+import { systemClock } from "../../../functions/core/clock";
 import { DatabaseUnavailableError } from "../../../functions/core/errors";
 import {
   type FailedTaskNotifier,
@@ -29,7 +30,6 @@ import type {
   Metrics,
   MetricUnit,
 } from "../../../functions/core/telemetry/ports";
-import { systemClock } from "../../../functions/core/telemetry/ports";
 import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
 import { type TestDatabase, useTestDatabase } from "../../support/database";
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Clock } from "../../../functions/core/clock";
 import { TaskCancelledError } from "../../../functions/core/errors";
 import { noFailedTaskNotifier } from "../../../functions/core/executor/failedTasks";
 import { type ExecutorDeps, runExecutor } from "../../../functions/core/executor/loop";
@@ -9,7 +10,6 @@ import type {
   TaskRepository,
 } from "../../../functions/core/tasks/model";
 import type { TaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
-import type { Clock } from "../../../functions/core/telemetry/ports";
 import { noMetrics, silentLogger } from "../../../functions/core/telemetry/ports";
 
 /**

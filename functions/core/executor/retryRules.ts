@@ -3,7 +3,7 @@ import type { Task, TaskOutcome } from "../tasks/model";
 import type { AttemptEnd } from "./attempt";
 
 /**
- * How a finished attempt is written: the retry rules of DESIGN.md "Retries". Undefined for
+ * How a finished attempt is written: the retry rules of docs/design.md "Retries and cancel". Undefined for
  * an attempt whose lease was lost: another worker owns the task's fate now.
  */
 export function decideOutcome(

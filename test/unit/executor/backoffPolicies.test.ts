@@ -1,7 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { backoffCeiling, backoffDelay } from "../../../functions/core/backoff";
-import { databaseBackoffPolicy, taskRetryPolicy } from "../../../functions/core/executor/backoff";
+import {
+  databaseBackoffPolicy,
+  taskRetryPolicy,
+} from "../../../functions/core/executor/backoffPolicies";
 
 describe("backoffDelay", () => {
   it("doubles from the base up to the cap", () => {

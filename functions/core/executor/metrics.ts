@@ -14,8 +14,8 @@ export class ExecutorMetrics {
     if (value > 0) this.metrics.add(METRICS[key].name, METRICS[key].unit, value);
   }
 
-  claimed(tasks: readonly Task[]): void {
-    this.count("tasksClaimed", tasks.length);
+  /** The pickup latency of each claimed first attempt (the claim count is the recorder's). */
+  pickups(tasks: readonly Task[]): void {
     for (const task of tasks) {
       // Only a first attempt has a pickup latency; a retry's wait is its backoff.
       const waitedMs = pickupLatencyMs(task);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BackoffPolicy } from "../../../functions/core/backoff";
-import { decideOutcome } from "../../../functions/core/executor/outcome";
+import { decideOutcome } from "../../../functions/core/executor/retryRules";
 import type { Task } from "../../../functions/core/tasks/model";
 
 const NOW = Date.parse("2026-11-25T00:00:00Z");
@@ -10,7 +10,7 @@ const random = () => 0.5;
 const task = (attempts: number, maxAttempts = 3) =>
   ({ id: "t1", attempts, maxAttempts }) as Pick<Task, "id" | "attempts" | "maxAttempts"> as Task;
 
-describe("decideOutcome: DESIGN.md's retry rules", () => {
+describe("decideOutcome: the retry rules (docs/design.md)", () => {
   it("writes a completed attempt's result", () => {
     const result = { model: "m", usage: { promptTokens: 1, completionTokens: 2 }, durationMs: 3 };
     expect(decideOutcome(task(1), { kind: "completed", result }, NOW, policy, random)).toEqual({
