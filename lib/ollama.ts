@@ -19,7 +19,8 @@ import {
   UserData,
 } from "aws-cdk-lib/aws-ec2";
 import { Construct } from "constructs";
-import { OLLAMA_PORT, type OllamaSettings } from "./config/environmentSettings";
+import type { OllamaSettings } from "./config/environmentSettings";
+import { OLLAMA_PORT } from "./config/ollamaSettings";
 
 export interface OllamaProps {
   readonly settings: OllamaSettings;

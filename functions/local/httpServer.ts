@@ -129,13 +129,10 @@ export function createApiServer(options: ApiServerOptions): Server {
     if (match.authorized) {
       authorizer = await options.authorizer.authorize(req.headers.authorization);
       if (!authorizer.authorized) {
-        // The reason is one of the authorizer's fixed texts; checked again, as a header
-        // value that HTTP cannot carry would fail the answer.
-        const description = /^[\x20-\x7e]*$/.test(authorizer.reason)
-          ? ` error_description="${authorizer.reason.replace(/["\\]/g, "")}"`
-          : "";
+        // The reason is one of the authorizer's fixed texts (never the caller's); write()
+        // answers 500 for any header HTTP cannot carry.
         return gatewayResponse("unauthorized", {
-          "www-authenticate": `Bearer error="invalid_token"${description}`,
+          "www-authenticate": `Bearer error="invalid_token" error_description="${authorizer.reason}"`,
         });
       }
     }

@@ -2,8 +2,6 @@ import { z } from "zod";
 import { required, whole } from "./fields";
 import { OllamaSchema } from "./ollamaSettings";
 
-export { DEFAULT_OLLAMA_CONTEXT_LENGTH, OLLAMA_PORT } from "./ollamaSettings";
-
 /**
  * One deployment environment's settings, as written in cdk.json under
  * `context.environments.<name>`. Parsed once by `loadEnvironmentSettings`; every message

@@ -17,7 +17,7 @@ const modelName = z
   });
 
 /** The context window an instance gets when cdk.json names none. */
-export const DEFAULT_OLLAMA_CONTEXT_LENGTH = 8_192;
+const DEFAULT_OLLAMA_CONTEXT_LENGTH = 8_192;
 
 const ollamaCommon = {
   /** The default model (OLLAMA_MODEL); must be in `models`. */

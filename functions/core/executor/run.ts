@@ -11,6 +11,7 @@
  * that finish while a sync is in flight ride the next one, which keeps the statements per
  * task near 1 (one statement settles one task and claims the next).
  */
+import type { BackoffPolicy } from "../backoff";
 import type { Clock } from "../clock";
 import type { SyncResult, Task } from "../tasks/model";
 import { type AttemptEnd, runAttempt } from "./attempt";
@@ -31,7 +32,7 @@ export class ExecutorRun {
   private readonly report: SyncReport;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly retryPolicy;
+  private readonly retryPolicy: BackoffPolicy;
   private readonly heartbeatEveryMs: number;
   /** Notifications and stats queries: not awaited by the loop, awaited before returning. */
   private readonly background = new Set<Promise<void>>();

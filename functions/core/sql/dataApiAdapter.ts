@@ -10,8 +10,8 @@ import { DatabaseUnavailableError } from "../errors";
 import { type Logger, silentLogger } from "../telemetry/ports";
 import { decodeRecords, encodeParameters } from "./dataApiValues";
 import { compileNamedSql } from "./namedParams";
-import { UNAVAILABLE_CODES } from "./pgAdapter";
 import type { Row, SqlParams, SqlPort } from "./port";
+import { RETRY_LATER_SQL_STATES } from "./sqlStates";
 
 /**
  * The RDS Data API adapter, used in AWS: each statement is one `ExecuteStatement` call with
@@ -89,14 +89,6 @@ const RETRY_LATER_ERRORS = new Set([
   "ServiceUnavailableError",
   "StatementTimeoutException",
 ]);
-
-/**
- * SQLSTATEs after which the same statement may well succeed: the database going away or
- * full (the node-postgres adapter's list), a transaction that lost a race (40001
- * serialization_failure, 40P01 deadlock_detected) and a statement cancelled by its timeout
- * (57014 query_canceled).
- */
-const RETRY_LATER_SQL_STATES = new Set([...UNAVAILABLE_CODES, "40001", "40P01", "57014"]);
 
 export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
   const { client, resourceArn, secretArn, database } = options;

@@ -2,6 +2,7 @@ import pg from "pg";
 import { DatabaseUnavailableError } from "../errors";
 import { compileNamedSql } from "./namedParams";
 import { parameterValue, type Row, type SqlParams, type SqlPort, type SqlValue } from "./port";
+import { UNAVAILABLE_SQL_STATES } from "./sqlStates";
 
 /**
  * The node-postgres adapter: used by the local runtime, `npm run migrate` and the tests.
@@ -44,24 +45,12 @@ export interface PgSqlPortOptions {
   onIdleError?: (error: Error) => void;
 }
 
-/** SQLSTATE classes that mean "the database is not there right now". */
-export const UNAVAILABLE_CODES = new Set([
-  "57P01", // admin_shutdown (backend terminated)
-  "57P02", // crash_shutdown
-  "57P03", // cannot_connect_now (starting up)
-  "53300", // too_many_connections
-  "08000",
-  "08003",
-  "08006",
-  "08001",
-  "08004",
-]);
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND"]);
 
 export function isConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as { code?: string }).code;
-  if (code && (UNAVAILABLE_CODES.has(code) || NETWORK_CODES.has(code))) return true;
+  if (code && (UNAVAILABLE_SQL_STATES.has(code) || NETWORK_CODES.has(code))) return true;
   return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
     error.message,
   );
