@@ -8,6 +8,7 @@ import {
 import type { Task } from "../../../functions/core/tasks/model";
 import { METRICS } from "../../../functions/core/telemetry/metricNames";
 import type { LogFields, MetricUnit } from "../../../functions/core/telemetry/ports";
+import { aTask } from "../../support/taskFixture";
 
 const QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/failed-tasks";
 const sqsMock = mockClient(SQSClient);
@@ -18,32 +19,21 @@ afterEach(() => {
 
 function failedTask(n: number, overrides: Partial<Task> = {}): Task {
   const at = new Date(Date.UTC(2026, 0, 2, 3, 4, 5, n));
-  return {
-    id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-    owner: `user-${n}`,
-    type: "summarize",
-    title: null,
-    input: { text: "x" },
-    status: "failed",
-    priority: 0,
-    runAt: at,
-    attempts: 3,
-    maxAttempts: 3,
-    leaseOwner: null,
-    leaseExpiresAt: null,
-    cancelRequested: false,
-    model: "llama3.2",
-    result: null,
-    error: `Ollama unreachable at http://10.0.0.${n}:11434`,
-    idempotencyKey: null,
-    createdAt: at,
-    updatedAt: at,
-    startedAt: at,
-    completedAt: at,
-    firstDueAt: at,
-    firstStartedAt: at,
-    ...overrides,
-  };
+  return aTask(
+    {
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+      owner: `user-${n}`,
+      status: "failed",
+      attempts: 3,
+      error: `Ollama unreachable at http://10.0.0.${n}:11434`,
+      startedAt: at,
+      completedAt: at,
+      firstDueAt: at,
+      firstStartedAt: at,
+      ...overrides,
+    },
+    at,
+  );
 }
 
 function recorders() {

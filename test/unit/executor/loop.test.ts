@@ -11,6 +11,7 @@ import type {
 } from "../../../functions/core/tasks/model";
 import type { TaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
 import { noMetrics, silentLogger } from "../../../functions/core/telemetry/ports";
+import { aTask } from "../../support/taskFixture";
 
 /**
  * The loop's scheduling against a scripted repository and a virtual clock: what it asks
@@ -32,31 +33,19 @@ function virtualClock(): Clock & { t: number } {
 
 function claimedTask(id: string, clock: Clock): Task {
   const now = new Date(clock.now());
-  return {
-    id,
-    owner: "o",
-    type: "summarize",
-    title: null,
-    input: { text: "x" },
-    status: "in_progress",
-    priority: 0,
-    runAt: now,
-    attempts: 1,
-    maxAttempts: 3,
-    leaseOwner: "w",
-    leaseExpiresAt: now,
-    cancelRequested: false,
-    model: "llama3.2",
-    result: null,
-    error: null,
-    idempotencyKey: null,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    completedAt: null,
-    firstDueAt: now,
-    firstStartedAt: now,
-  };
+  return aTask(
+    {
+      id,
+      status: "in_progress",
+      attempts: 1,
+      leaseOwner: "w",
+      leaseExpiresAt: now,
+      startedAt: now,
+      firstDueAt: now,
+      firstStartedAt: now,
+    },
+    now,
+  );
 }
 
 /** A repository whose sync answers come from `answer`; everything else is unused. */

@@ -5,36 +5,16 @@ import { Recorder } from "../../../functions/core/executor/recorder";
 import { SyncReport } from "../../../functions/core/executor/syncReport";
 import type { Task } from "../../../functions/core/tasks/model";
 import type { LogFields, MetricUnit } from "../../../functions/core/telemetry/ports";
+import { aTask } from "../../support/taskFixture";
 
 /** A written outcome is one log line at info (failed: warn), counted and measured once. */
 
 const at = new Date(Date.UTC(2026, 10, 28, 12));
-const row = (id: string, status: Task["status"], fields: Partial<Task> = {}): Task => ({
-  id,
-  owner: "o",
-  type: "summarize",
-  title: null,
-  input: null,
-  status,
-  priority: 0,
-  runAt: at,
-  attempts: 1,
-  maxAttempts: 3,
-  leaseOwner: null,
-  leaseExpiresAt: null,
-  cancelRequested: false,
-  model: "llama3.2",
-  result: null,
-  error: null,
-  idempotencyKey: null,
-  createdAt: at,
-  updatedAt: at,
-  startedAt: at,
-  completedAt: null,
-  firstDueAt: at,
-  firstStartedAt: at,
-  ...fields,
-});
+const row = (id: string, status: Task["status"], fields: Partial<Task> = {}): Task =>
+  aTask(
+    { id, status, attempts: 1, startedAt: at, firstDueAt: at, firstStartedAt: at, ...fields },
+    at,
+  );
 const finished = (task: Task, runMs: number): FinishedAttempt => ({
   task,
   outcome: { id: task.id, status: "cancelled" },
