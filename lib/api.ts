@@ -5,6 +5,8 @@ import {
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
+  HttpRoute,
+  HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
 } from "aws-cdk-lib/aws-apigatewayv2";
@@ -14,7 +16,7 @@ import { AccountRecovery, Mfa, UserPool, type UserPoolClient } from "aws-cdk-lib
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
-import { API_ROUTES, CORS_RULES } from "../functions/api/routeTable";
+import { API_ROUTES, CORS_RULES, DEFAULT_ROUTE_KEY } from "../functions/api/routeTable";
 import { ApiSettingsSchema, OllamaSettingsSchema } from "../functions/core/config/settings";
 import type { EnvironmentSettings } from "./config/environmentSettings";
 import { checkRuntimeSettings } from "./lambda/checkRuntimeSettings";
@@ -30,6 +32,8 @@ const PUBLIC_ROUTE_REASONS: Readonly<Record<string, string>> = {
     "GET /api/health is the public liveness probe of the HTTP contract: it answers only whether the service and its database respond, never task data.",
   "GET /api/openapi.json":
     "GET /api/openapi.json describes the API (the same for every caller, generated from the code) so a frontend can generate its client; it holds no one's data.",
+  [DEFAULT_ROUTE_KEY]:
+    "$default catches only requests no route matches; the handler answers them 404 or 405 in the API's error shape and reads no data (a matched route keeps its JWT authorizer).",
 };
 
 export interface PipelineApiProps {
@@ -175,6 +179,19 @@ export class PipelineApi extends Construct {
         Validations.of(created).acknowledge({ id: "AwsSolutions-APIG4", reason });
       }
     }
+
+    // Unknown paths and methods reach the handler too, which answers them in the API's
+    // error shape with a request id (API Gateway's own 404 is a bare {"message"}).
+    const fallback = new HttpRoute(this, "DefaultRoute", {
+      httpApi: this.httpApi,
+      routeKey: HttpRouteKey.DEFAULT,
+      integration,
+      authorizer: new HttpNoneAuthorizer(),
+    });
+    Validations.of(fallback).acknowledge({
+      id: "AwsSolutions-APIG4",
+      reason: PUBLIC_ROUTE_REASONS[DEFAULT_ROUTE_KEY] as string,
+    });
 
     const accessLogs = new LogGroup(this, "AccessLogs", {
       retention: props.logRetention,

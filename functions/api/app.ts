@@ -69,14 +69,14 @@ async function dispatch(
   const method = methodOf(event);
   const match = router.match(method, pathOf(event));
   if (match.kind === "not_found") {
-    throw new HttpError(404, "not_found", "no route matches this path");
+    throw new HttpError("not_found", "no route matches this path");
   }
   if (match.kind === "method_not_allowed") {
     const allow = [...match.allowed, "OPTIONS"].join(", ");
     // CORS preflights are answered by API Gateway (and the local gateway) before they get
     // here; one that reaches the handler anyway learns the methods the path has.
     if (method === "OPTIONS") return emptyResponse(204, { allow });
-    throw new HttpError(405, "method_not_allowed", `${method} is not allowed here; use ${allow}`, {
+    throw new HttpError("method_not_allowed", `${method} is not allowed here; use ${allow}`, {
       headers: { allow },
     });
   }
@@ -98,7 +98,6 @@ function callerOf(event: ApiEvent): string {
     return sub;
   }
   throw new HttpError(
-    401,
     "unauthorized",
     "a bearer token whose subject (sub) names the caller is required",
     {

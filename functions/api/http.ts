@@ -5,6 +5,7 @@ import type {
 } from "aws-lambda";
 import { PipelineError } from "../core/errors";
 import type { Logger } from "../core/telemetry/ports";
+import { API_ERRORS, type ApiErrorCode } from "./errorCodes";
 
 /**
  * The HTTP shapes of the api Lambda: API Gateway HTTP API payload v2 in, a structured
@@ -51,21 +52,23 @@ export function emptyResponse(statusCode: number, headers: Record<string, string
 }
 
 /**
- * An error that exists only at the HTTP layer (no route, no token, body too large, not
- * JSON): it carries its own status. Errors from the core carry none; the error handler
- * maps them by class.
+ * An error that exists only at the HTTP layer (no route, no caller, body too large, not
+ * JSON). Its status comes from its code's entry in errorCodes.ts; errors from the core are
+ * mapped the same way, by code.
  */
 export class HttpError extends PipelineError {
+  readonly statusCode: number;
+  readonly headers: Record<string, string>;
+
   constructor(
-    readonly statusCode: number,
-    code: string,
+    code: ApiErrorCode,
     message: string,
     options?: { details?: unknown; headers?: Record<string, string> },
   ) {
     super(code, message, { details: options?.details });
+    this.statusCode = API_ERRORS[code].status;
     this.headers = options?.headers ?? {};
   }
-  readonly headers: Record<string, string>;
 }
 
 /** Lowercased header lookup (HTTP API v2 lowercases names already; tests and proxies may not). */

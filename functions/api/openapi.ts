@@ -1,7 +1,13 @@
 import { z } from "zod";
 import type { TaskTypeCatalog } from "./deps";
+import { API_ERRORS, errorCodesFor } from "./errorCodes";
 import type { Route } from "./router";
-import { CreateTaskBodySchema, ErrorBodySchema } from "./schemas";
+import {
+  CreateTaskBodySchema,
+  ErrorBodySchema,
+  GatewayErrorSchema,
+  TaskViewSchema,
+} from "./schemas";
 
 /**
  * The OpenAPI 3.1 document, generated from the very zod schemas the routes parse with
@@ -20,17 +26,34 @@ export const API_VERSION = "1.0.0";
 
 const COMPONENT_REF = "#/components/schemas/";
 
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "Invalid request: `details` lists each failing field by path (validation_failed), or the body is not JSON (invalid_json).",
-  401: "No bearer token, or one without a subject.",
-  404: "No such task for this caller (another caller's task is a 404 too).",
-  405: "The path exists, but not with this method.",
-  409: "The task's status does not allow this (conflict), or the Idempotency-Key was used with another body (idempotency_conflict).",
-  413: "The body is over the size limit.",
-  415: "The body is not JSON.",
-  500: "A bug; the answer says nothing more, the logs say everything under the same requestId.",
-  503: "The database is unavailable; retry after the Retry-After seconds.",
+/** The contract's license: package.json's `license` (a test holds the two together). */
+export const API_LICENSE = { name: "MIT License", identifier: "MIT" } as const;
+
+/**
+ * Statuses any operation can answer, wherever they come from. Any request may carry a body,
+ * and the body checks run before routing: 400 (not JSON), 413 (over MAX_BODY_BYTES, or
+ * over API Gateway's 10 MB), 415 (not JSON). API Gateway throttles every route (429) and
+ * answers 500 when the Lambda fails and 503 when it does not answer in time.
+ */
+const EVERY_OPERATION = [400, 413, 415, 429, 500, 503];
+
+/** Statuses API Gateway answers by itself, in its own `{"message"}` body (GatewayError). */
+const GATEWAY_STATUSES: Record<number, string> = {
+  401: "API Gateway's JWT authorizer refused the token (missing, expired, wrong issuer or audience); `WWW-Authenticate` says why.",
+  413: "Over API Gateway's own 10 MB payload limit.",
+  429: "API Gateway's throttling (the stage's rate and burst limits); retry with backoff.",
+  500: "The api Lambda failed before it could answer.",
+  503: "The api Lambda did not answer within API Gateway's 30 s.",
 };
+
+/** A status's description: its error codes (errorCodes.ts), then what API Gateway adds. */
+function statusDescription(status: number, fromHandler: boolean, fromGateway: boolean): string {
+  const handler = fromHandler
+    ? errorCodesFor(status).map((code) => `\`${code}\`: ${API_ERRORS[code].description}`)
+    : [];
+  const gateway = fromGateway ? [`GatewayError: ${GATEWAY_STATUSES[status]}`] : [];
+  return [...handler, ...gateway].join(" ") || "Error.";
+}
 
 export interface OpenApiOptions {
   routes: readonly Route[];
@@ -40,7 +63,8 @@ export interface OpenApiOptions {
 export function buildOpenApiDocument({ routes, taskTypes }: OpenApiOptions): OpenApiDocument {
   const components = new ComponentSchemas();
   components.add("Error", ErrorBodySchema, "output");
-  addTaskTypeComponents(components, taskTypes);
+  components.add("GatewayError", GatewayErrorSchema, "output");
+  const taskVariants = addTaskTypeComponents(components, taskTypes);
 
   const paths: Record<string, Record<string, unknown>> = {};
   const sorted = [...routes].sort(
@@ -53,6 +77,9 @@ export function buildOpenApiDocument({ routes, taskTypes }: OpenApiOptions): Ope
       components,
     );
   }
+  // The routes' schemas name the task view `Task` (one zod schema for every task type, as
+  // the handlers check it); the document makes it the union over the task types.
+  components.override("Task", taskVariants);
 
   return {
     openapi: "3.1.0",
@@ -62,10 +89,26 @@ export function buildOpenApiDocument({ routes, taskTypes }: OpenApiOptions): Ope
       description:
         "Create LLM tasks and follow them to their result. Every route but /api/health and " +
         "/api/openapi.json needs `Authorization: Bearer <JWT>`; the token's `sub` is the " +
-        "caller, who sees only their own tasks. Errors answer " +
-        '`{"error": {"code", "message", "details"?}, "requestId"}`.',
+        "caller, who sees only their own tasks. The API's errors answer " +
+        '`{"error": {"code", "message", "details"?}, "requestId"}` (Error), with an ' +
+        "`X-Request-Id` header; a path the API does not have is a 404 and a method a path " +
+        "does not have a 405 with `Allow`, in the same shape. What API Gateway answers by " +
+        "itself (its JWT authorizer's 401, throttling's 429) is `{\"message\"}` (GatewayError).",
+      license: API_LICENSE,
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",
+    servers: [
+      {
+        url: "{origin}",
+        description: "The deployment's API endpoint (a stack output), or the local runtime.",
+        variables: {
+          origin: {
+            default: "http://localhost:3000",
+            description: "`npm start` listens on http://localhost:3000 (PORT).",
+          },
+        },
+      },
+    ],
     tags: [
       { name: "tasks", description: "Create, list, read, cancel and retry tasks." },
       { name: "metrics", description: "The caller's statistics." },
@@ -86,6 +129,17 @@ export function buildOpenApiDocument({ routes, taskTypes }: OpenApiOptions): Ope
   };
 }
 
+const REQUEST_ID_HEADER = {
+  description: "The request's id, also in error bodies and in every log line about it.",
+  schema: { type: "string" },
+};
+const RETRY_AFTER_HEADER = {
+  description: "Seconds to wait before retrying.",
+  schema: { type: "integer", minimum: 1 },
+};
+
+const ref = (name: string) => ({ $ref: COMPONENT_REF + name });
+
 function operation(route: Route, components: ComponentSchemas): Record<string, unknown> {
   const { docs } = route;
   const parameters: JsonSchema[] = [
@@ -97,21 +151,43 @@ function operation(route: Route, components: ComponentSchemas): Record<string, u
     }),
   ];
 
+  const authorized = route.auth === "jwt";
+  const fromGateway = (status: number) =>
+    GATEWAY_STATUSES[status] !== undefined && (status !== 401 || authorized);
   const responses: Record<string, unknown> = {};
   for (const [status, { description, schema }] of Object.entries(docs.responses)) {
-    responses[status] = {
-      description,
-      content: { "application/json": { schema: components.inline(schema, "output") } },
-    };
+    const gateway = fromGateway(Number(status));
+    const own = components.inline(schema, "output");
+    responses[status] = response(
+      gateway ? `${description} GatewayError: ${GATEWAY_STATUSES[Number(status)]}` : description,
+      gateway ? { oneOf: [own, ref("GatewayError")] } : own,
+      { requestId: !gateway, retryAfter: Number(status) === 503 },
+    );
   }
-  // Any route may fail with a bug (500); the ones that touch the database list 503 themselves.
-  const errors = [...docs.errors, 500];
-  for (const status of [...new Set(errors)].sort()) {
+
+  // The handler answers the route's own errors, the body checks' and a bug's on any route,
+  // and 401 on a route that needs a caller; API Gateway adds its own (GATEWAY_STATUSES).
+  const handlerStatuses = new Set([
+    ...docs.errors,
+    400,
+    413,
+    415,
+    500,
+    ...(authorized ? [401] : []),
+  ]);
+  const statuses = new Set([...handlerStatuses, ...EVERY_OPERATION, ...(authorized ? [401] : [])]);
+  for (const status of [...statuses].sort()) {
     if (responses[status]) continue;
-    responses[status] = {
-      description: ERROR_DESCRIPTIONS[status] ?? "Error.",
-      content: { "application/json": { schema: { $ref: `${COMPONENT_REF}Error` } } },
-    };
+    const handler = handlerStatuses.has(status) && errorCodesFor(status).length > 0;
+    const gateway = fromGateway(status);
+    const schema =
+      handler && gateway
+        ? { oneOf: [ref("Error"), ref("GatewayError")] }
+        : ref(handler ? "Error" : "GatewayError");
+    responses[status] = response(statusDescription(status, handler, gateway), schema, {
+      requestId: !gateway,
+      retryAfter: handler && status === 503,
+    });
   }
 
   return {
@@ -119,10 +195,29 @@ function operation(route: Route, components: ComponentSchemas): Record<string, u
     summary: docs.summary,
     ...(docs.description ? { description: docs.description } : {}),
     tags: docs.tags,
-    security: route.auth === "jwt" ? [{ bearerAuth: [] }] : [],
+    security: authorized ? [{ bearerAuth: [] }] : [],
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(docs.body ? { requestBody: requestBody(docs.body, components) } : {}),
     responses,
+  };
+}
+
+/**
+ * One response. `requestId`: only the handler answers, so X-Request-Id is always there;
+ * when API Gateway may answer instead, it may not be.
+ */
+function response(
+  description: string,
+  schema: JsonSchema,
+  headers: { requestId: boolean; retryAfter: boolean },
+): Record<string, unknown> {
+  return {
+    description,
+    headers: {
+      "X-Request-Id": { ...REQUEST_ID_HEADER, required: headers.requestId },
+      ...(headers.retryAfter ? { "Retry-After": RETRY_AFTER_HEADER } : {}),
+    },
+    content: { "application/json": { schema } },
   };
 }
 
@@ -154,15 +249,18 @@ function objectParameters(
 
 /**
  * Per task type: `<Type>Input`, `<Type>Result` (the type's fields plus the envelope every
- * result carries) and `Create<Type>TaskRequest`; `CreateTaskRequest` is their `oneOf`.
+ * result carries), `Create<Type>TaskRequest` and `<Type>Task`; `CreateTaskRequest` is the
+ * `oneOf` of the requests and the returned schema (the document's `Task`) the `oneOf` of the
+ * tasks, both discriminated by `type`. A new task type joins both by being registered.
  */
 function addTaskTypeComponents(components: ComponentSchemas, taskTypes: TaskTypeCatalog) {
-  const variants: JsonSchema[] = [];
-  const mapping: Record<string, string> = {};
+  const requests = new TaggedUnion();
+  const tasks = new TaggedUnion();
   for (const name of [...taskTypes.names()].sort()) {
     const type = taskTypes.get(name);
     if (!type) continue;
     const pascal = name.replace(/(^|_)([a-z0-9])/g, (_, __, char: string) => char.toUpperCase());
+    const input = z.unknown().meta({ $ref: `${COMPONENT_REF}${pascal}Input` });
     components.add(`${pascal}Input`, type.input.describe(type.description), "input");
     components.add(
       `${pascal}Result`,
@@ -170,22 +268,49 @@ function addTaskTypeComponents(components: ComponentSchemas, taskTypes: TaskType
       "output",
     );
     const request = `Create${pascal}TaskRequest`;
+    components.add(request, CreateTaskBodySchema.extend({ type: z.literal(name), input }), "input");
+    requests.add(name, request);
+    const task = `${pascal}Task`;
     components.add(
-      request,
-      CreateTaskBodySchema.extend({
+      task,
+      // A fresh object (not TaskViewSchema itself, whose id is `Task`), narrowed to the type.
+      z.object(TaskViewSchema.shape).extend({
         type: z.literal(name),
-        input: z.unknown().meta({ $ref: `${COMPONENT_REF}${pascal}Input` }),
+        input: input.describe("The input as accepted at create time."),
+        result: z
+          .union([z.unknown().meta({ $ref: `${COMPONENT_REF}${pascal}Result` }), z.null()])
+          .describe("The task type's result, once completed; null before."),
       }),
-      "input",
+      "output",
     );
-    variants.push({ $ref: COMPONENT_REF + request });
-    mapping[name] = COMPONENT_REF + request;
+    tasks.add(name, task);
   }
-  components.set("CreateTaskRequest", {
-    description: "A new task: `type` picks the task type, and `input` must fit that type's input.",
-    oneOf: variants,
-    discriminator: { propertyName: "type", mapping },
-  });
+  components.set(
+    "CreateTaskRequest",
+    requests.schema(
+      "A new task: `type` picks the task type, and `input` must fit that type's input.",
+    ),
+  );
+  return tasks.schema("A task: `type` says which input and result it has.");
+}
+
+/** A `oneOf` over components, discriminated by `type`. */
+class TaggedUnion {
+  private readonly variants: JsonSchema[] = [];
+  private readonly mapping: Record<string, string> = {};
+
+  add(type: string, component: string): void {
+    this.variants.push({ $ref: COMPONENT_REF + component });
+    this.mapping[type] = COMPONENT_REF + component;
+  }
+
+  schema(description: string): JsonSchema {
+    return {
+      description,
+      oneOf: this.variants,
+      discriminator: { propertyName: "type", mapping: this.mapping },
+    };
+  }
 }
 
 /** The fields every result has besides the type's own (see functions/core/taskTypes/types.ts). */
@@ -237,6 +362,12 @@ class ComponentSchemas {
       this.set(id, rewriteRefs(definition) as JsonSchema);
     }
     return rewriteRefs(rest) as JsonSchema;
+  }
+
+  /** Replaces a component the routes' schemas named (the one place a name means more). */
+  override(name: string, schema: JsonSchema): void {
+    if (!this.schemas.has(name)) throw new Error(`openapi: no component ${name} to override`);
+    this.schemas.set(name, schema);
   }
 
   sorted(): Record<string, JsonSchema> {

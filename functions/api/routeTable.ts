@@ -36,6 +36,14 @@ export const ROUTES = {
 
 export type RouteId = keyof typeof ROUTES;
 
+/**
+ * API Gateway's catch-all route: a request no route above matches reaches the api Lambda
+ * through it, without the JWT authorizer, so the handler answers it (404, or 405 with
+ * `Allow`) in the API's error shape with a request id, instead of API Gateway's bare
+ * `{"message":"Not Found"}`. The local gateway does the same.
+ */
+export const DEFAULT_ROUTE_KEY = "$default";
+
 /** The routes as a list, each with its id, in the order above. */
 export const API_ROUTES: readonly (RouteDefinition & { id: RouteId })[] = (
   Object.entries(ROUTES) as [RouteId, RouteDefinition][]

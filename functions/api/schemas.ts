@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { TaskStatusSchema } from "../core/tasks/model";
+import { TASK_STATUSES, type TaskStatus, TaskStatusSchema } from "../core/tasks/model";
+import { API_ERROR_CODES, API_ERRORS, type ApiErrorCode } from "./errorCodes";
 import { taskViewShape } from "./taskView";
 
 /**
@@ -133,32 +134,53 @@ export const TaskPageSchema = z
   .meta({ id: "TaskPage" });
 export type TaskPageView = z.infer<typeof TaskPageSchema>;
 
-/** One failing field (the core's FieldIssue). */
-export const ValidationIssueSchema = z
-  .object({
-    path: z.string().describe("The failing field, e.g. `input.topic` or `priority`."),
-    message: z.string(),
-  })
-  .meta({ id: "ValidationIssue" });
-export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
+/**
+ * The API's error body. `error` is a union over the codes (errorCodes.ts), each with the
+ * `details` it really carries, so a typed client narrows `details` by checking `code`.
+ */
+function errorVariant(code: ApiErrorCode) {
+  const { description, details } = API_ERRORS[code] as { description: string; details?: z.ZodType };
+  return z
+    .object({
+      code: z.literal(code),
+      message: z.string().describe("For people: what went wrong and what to do."),
+      ...(details ? { details } : {}),
+    })
+    .describe(description);
+}
+
+export const ErrorDetailSchema = z
+  .discriminatedUnion(
+    "code",
+    API_ERROR_CODES.map(errorVariant) as unknown as [
+      ReturnType<typeof errorVariant>,
+      ...ReturnType<typeof errorVariant>[],
+    ],
+  )
+  .meta({ id: "ErrorDetail" });
 
 export const ErrorBodySchema = z
   .object({
-    error: z.object({
-      code: z
-        .string()
-        .describe(
-          "Stable and machine-readable: validation_failed, unauthorized, not_found, " +
-            "method_not_allowed, conflict, idempotency_conflict, payload_too_large, " +
-            "unsupported_media_type, invalid_json, database_unavailable, internal_error.",
-        ),
-      message: z.string(),
-      details: z.unknown().optional().describe("For validation_failed: a list of ValidationIssue."),
-    }),
-    requestId: z.string(),
+    error: ErrorDetailSchema,
+    requestId: z.string().describe("Also the X-Request-Id header; the logs carry it."),
   })
   .meta({ id: "Error" });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/**
+ * What API Gateway answers by itself, before (or instead of) the api Lambda: its JWT
+ * authorizer's 401, its throttling's 429, a body over its 10 MB limit (413), a Lambda that
+ * crashed or timed out (500, 503). HTTP APIs cannot reshape these (gateway responses are a
+ * REST API feature: docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html);
+ * the 401's body is documented at .../http-api-troubleshooting-jwt.html. The local gateway
+ * answers the same bodies.
+ */
+export const GatewayErrorSchema = z
+  .object({ message: z.string().describe("e.g. `Unauthorized`, `Too Many Requests`.") })
+  .meta({ id: "GatewayError" });
+export type GatewayError = z.infer<typeof GatewayErrorSchema>;
+
+type StatusCounts = Record<TaskStatus, z.ZodInt>;
 
 const PercentilesSchema = z
   .object({
@@ -172,7 +194,9 @@ const PercentilesSchema = z
 
 export const MetricsViewSchema = z
   .object({
-    counts: z.record(TaskStatusSchema, z.int()).describe("The caller's tasks by status."),
+    counts: z
+      .object(Object.fromEntries(TASK_STATUSES.map((status) => [status, z.int()])) as StatusCounts)
+      .describe("The caller's tasks by status."),
     queueDepth: z.int().describe("The caller's pending tasks that are due now."),
     oldestPendingAgeSeconds: z.number().nullable(),
     windowSeconds: z.int(),

@@ -199,7 +199,6 @@ function isStructuredResult(result: unknown): result is {
 
 /** API Gateway's own answers, which never reach the Lambda. */
 export const GATEWAY_RESPONSES = {
-  notFound: { statusCode: 404, message: "Not Found" },
   unauthorized: { statusCode: 401, message: "Unauthorized" },
   tooLarge: { statusCode: 413, message: "Request Entity Too Large" },
   internalError: { statusCode: 500, message: "Internal Server Error" },

@@ -123,7 +123,6 @@ export function createApiServer(options: ApiServerOptions): Server {
 
     const rawPath = url.split("?")[0] ?? "/";
     const match = matchRoute(method, rawPath);
-    if (!match) return gatewayResponse("notFound");
 
     let authorizer: Awaited<ReturnType<JwtAuthorizer["authorize"]>> | undefined;
     if (match.authorized) {

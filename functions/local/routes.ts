@@ -1,11 +1,12 @@
-import { API_ROUTES, matchPath, type RouteDefinition } from "../api/routeTable";
+import { API_ROUTES, DEFAULT_ROUTE_KEY, matchPath, type RouteDefinition } from "../api/routeTable";
 
 /**
  * API Gateway's route matching over the shared route list (functions/api/routeTable.ts,
  * which the stack also builds its routes from), with the same path matcher as the api
  * router: which requests reach the api Lambda at all, with which `routeKey` and
- * `pathParameters`, and which need a token. A request matching no route is API Gateway's
- * own 404, never the handler's.
+ * `pathParameters`, and which need a token. A request matching no route goes to the api
+ * Lambda through the `$default` route, without a token, as in AWS (lib/api.ts): the
+ * handler answers it 404, or 405 with `Allow`, in the API's error shape.
  */
 
 export interface RouteMatch {
@@ -20,7 +21,7 @@ export function matchRoute(
   method: string,
   rawPath: string,
   routes: readonly RouteDefinition[] = API_ROUTES,
-): RouteMatch | undefined {
+): RouteMatch {
   for (const route of routes) {
     if (route.method !== method.toUpperCase()) continue;
     const parameters = matchPath(route.path, rawPath);
@@ -31,5 +32,5 @@ export function matchRoute(
       authorized: route.authorized,
     };
   }
-  return undefined;
+  return { routeKey: DEFAULT_ROUTE_KEY, pathParameters: undefined, authorized: false };
 }

@@ -19,7 +19,6 @@ export function bodyLimit(
       const size = Buffer.byteLength(event.body, event.isBase64Encoded ? "base64" : "utf8");
       if (size > maxBytes) {
         throw new HttpError(
-          413,
           "payload_too_large",
           `request body is ${size} bytes; the limit is ${maxBytes}`,
           { details: { maxBytes } },

@@ -1,15 +1,9 @@
 import type { MiddlewareObj } from "@middy/core";
 import { z } from "zod";
-import {
-  DatabaseUnavailableError,
-  IdempotencyConflictError,
-  PipelineError,
-  TaskNotFoundError,
-  TaskStateConflictError,
-  ValidationError,
-} from "../../core/errors";
+import { DatabaseUnavailableError, PipelineError } from "../../core/errors";
 import { METRICS } from "../../core/telemetry/metricNames";
 import type { Metrics } from "../../core/telemetry/ports";
+import { API_ERRORS, isApiErrorCode } from "../errorCodes";
 import { type ApiContext, type ApiEvent, type ApiResult, HttpError, jsonResponse } from "../http";
 import type { ErrorBody } from "../schemas";
 import { middlewareOptions } from "./options";
@@ -23,17 +17,11 @@ const OptionsSchema = z.object({
   retryAfterSeconds: z.int().min(1).default(5),
 });
 
-/** The core's named errors and the status each one means over HTTP. */
-const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => PipelineError, number]> = [
-  [ValidationError, 400],
-  [TaskNotFoundError, 404],
-  [TaskStateConflictError, 409],
-  [IdempotencyConflictError, 409],
-];
-
 /**
  * The one error handler. Errors the code raises on purpose (HttpError, and the core's
- * named errors above) become 4xx answers with their code, message and details. A
+ * named errors) whose code the API answers (errorCodes.ts) become 4xx answers with their
+ * status, code, message and details; a named error whose code is not in that table is a
+ * bug like any other. A
  * database that cannot be reached is a 503 the client may retry. Everything else is a
  * bug, answered with a plain 500 that says nothing about it: the error, its stack and any
  * SQL go to the log only, under the same request id the answer carries.
@@ -55,11 +43,12 @@ export function errorHandler(
         request.response = jsonResponse(status, { error: body, requestId }, headers);
       };
 
-      const status =
-        error instanceof HttpError
-          ? error.statusCode
-          : STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1];
-      if (status !== undefined && error instanceof PipelineError) {
+      if (
+        error instanceof PipelineError &&
+        !(error instanceof DatabaseUnavailableError) &&
+        isApiErrorCode(error.code)
+      ) {
+        const { status } = API_ERRORS[error.code];
         context.logger?.info("request refused", {
           status,
           code: error.code,
@@ -71,7 +60,7 @@ export function errorHandler(
             code: error.code,
             message: error.message,
             ...(error.details === undefined ? {} : { details: error.details }),
-          },
+          } as ErrorBody["error"],
           error instanceof HttpError ? error.headers : undefined,
         );
         return;

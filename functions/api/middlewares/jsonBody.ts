@@ -37,7 +37,7 @@ export function jsonBody(
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw new HttpError(400, "invalid_json", "request body is not valid JSON");
+        throw new HttpError("invalid_json", "request body is not valid JSON");
       }
       checkStorable(parsed);
       event.jsonBody = parsed;
@@ -51,7 +51,7 @@ function decode(event: ApiEvent): string {
   try {
     return UTF8.decode(Buffer.from(body, "base64"));
   } catch {
-    throw new HttpError(400, "invalid_json", "request body is not UTF-8 text");
+    throw new HttpError("invalid_json", "request body is not UTF-8 text");
   }
 }
 

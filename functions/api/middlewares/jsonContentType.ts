@@ -20,7 +20,6 @@ export function jsonContentType(): MiddlewareObj<ApiEvent, ApiResult, Error, Api
         .find(Boolean);
       if (!JSON_MEDIA_TYPE.test(mediaType) || (charset && !/^utf-?8$/i.test(charset))) {
         throw new HttpError(
-          415,
           "unsupported_media_type",
           "request body must be JSON: send Content-Type: application/json (UTF-8)",
           { headers: { "accept-post": "application/json" } },

@@ -2,9 +2,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { API_ERROR_CODES } from "../../../functions/api/errorCodes";
 import { createRouter } from "../../../functions/api/router";
 import { createRoutes } from "../../../functions/api/routes";
 import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/registry";
+import packageJson from "../../../package.json" with { type: "json" };
 import { useTestDatabase } from "../../support/database";
 import { createTestApi, type TestApi } from "./testApi";
 
@@ -73,18 +75,71 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  it("gives every error answer the one error shape", () => {
+  it("gives every error answer the one error shape, or API Gateway's own where it may answer", () => {
     expect(document.components.schemas.Error).toMatchObject({
       type: "object",
       required: ["error", "requestId"],
-      properties: { error: { required: ["code", "message"] } },
+      properties: { error: { $ref: "#/components/schemas/ErrorDetail" } },
+    });
+    expect(document.components.schemas.GatewayError).toMatchObject({
+      required: ["message"],
     });
     const create = document.paths["/api/tasks"].post;
-    for (const status of ["400", "401", "409", "413", "415", "500"]) {
-      expect(create.responses[status].content["application/json"].schema).toEqual({
-        $ref: "#/components/schemas/Error",
-      });
-    }
+    const schemaOf = (status: string) =>
+      create.responses[status].content["application/json"].schema;
+    const handlerOnly = { $ref: "#/components/schemas/Error" };
+    const either = {
+      oneOf: [
+        { $ref: "#/components/schemas/Error" },
+        { $ref: "#/components/schemas/GatewayError" },
+      ],
+    };
+    for (const status of ["400", "409", "415"]) expect(schemaOf(status)).toEqual(handlerOnly);
+    for (const status of ["401", "413", "500", "503"]) expect(schemaOf(status)).toEqual(either);
+    expect(schemaOf("429")).toEqual({ $ref: "#/components/schemas/GatewayError" });
+    expect(create.responses["409"].headers["X-Request-Id"].required).toBe(true);
+  });
+
+  it("lists every error code the API answers as an enum with its details", () => {
+    // Act
+    const variants = document.components.schemas.ErrorDetail.oneOf as {
+      properties: { code: { const: string }; details?: unknown };
+      required: string[];
+    }[];
+
+    // Assess
+    expect(variants.map((v) => v.properties.code.const)).toEqual(API_ERROR_CODES);
+    const validation = variants.find((v) => v.properties.code.const === "validation_failed");
+    expect(validation?.properties.details).toEqual({
+      type: "array",
+      items: { $ref: "#/components/schemas/ValidationIssue" },
+    });
+    expect(validation?.required).toContain("details");
+  });
+
+  it("makes the task a union over the task types, each with its own input and result", () => {
+    // Act
+    const task = document.components.schemas.Task;
+    const summarize = document.components.schemas.SummarizeTask;
+
+    // Assess
+    expect(Object.keys(task.discriminator.mapping)).toEqual(taskTypes.names());
+    expect(summarize.properties.type).toMatchObject({ const: "summarize" });
+    expect(summarize.properties.input).toMatchObject({
+      $ref: "#/components/schemas/SummarizeInput",
+    });
+    expect(summarize.properties.result.anyOf).toEqual([
+      { $ref: "#/components/schemas/SummarizeResult" },
+      { type: "null" },
+    ]);
+    expect(document.components.schemas.TaskPage.properties.items.items).toEqual({
+      $ref: "#/components/schemas/Task",
+    });
+  });
+
+  it("carries the package's license and a server", () => {
+    expect(document.info.license.identifier).toBe(packageJson.license);
+    expect(document.servers[0].variables.origin.default).toMatch(/^http:\/\/localhost:\d+$/);
   });
 
   it("has each task type's input, from the registry's own schema, in the create body", () => {

@@ -142,9 +142,13 @@ describe("matchRoute", () => {
       authorized: true,
     });
     expect(matchRoute("GET", "/api/health")).toMatchObject({ authorized: false });
-    expect(matchRoute("DELETE", "/api/tasks/abc")).toBeUndefined();
-    expect(matchRoute("GET", "/api/tasks/")).toBeUndefined();
-    expect(matchRoute("GET", "/api/nope")).toBeUndefined();
+    expect(matchRoute("DELETE", "/api/tasks/abc")).toEqual({
+      routeKey: "$default",
+      pathParameters: undefined,
+      authorized: false,
+    });
+    expect(matchRoute("GET", "/api/tasks/")).toMatchObject({ routeKey: "$default" });
+    expect(matchRoute("GET", "/api/nope")).toMatchObject({ routeKey: "$default" });
   });
 });
 
