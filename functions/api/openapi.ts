@@ -355,6 +355,14 @@ class ComponentSchemas {
         // z.int()'s implicit safe-integer bounds are noise; real bounds are kept.
         if (node.minimum === Number.MIN_SAFE_INTEGER) delete node.minimum;
         if (node.maximum === Number.MAX_SAFE_INTEGER) delete node.maximum;
+        // A request field with a default is optional, but openapi-typescript (defaults on)
+        // types any schema with a `default` as required, so a generated client would have
+        // to send `priority` and `maxAttempts`. The default goes into the description.
+        if (io === "input" && "default" in node) {
+          const text = `Default: ${JSON.stringify(node.default)}.`;
+          node.description = node.description ? `${node.description} ${text}` : text;
+          delete node.default;
+        }
       },
     }) as JsonSchema;
     const { $schema: _dialect, $defs, ...rest } = converted;
