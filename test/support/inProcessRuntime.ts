@@ -36,6 +36,7 @@ export function useInProcessRuntime(env: Record<string, string> = {}): InProcess
       PORT: "0",
       OLLAMA_HOST: ollama.url,
       LOG_LEVEL: "ERROR",
+      POWERTOOLS_METRICS_DISABLED: "true",
       ...env,
     });
     runtime = await startLocalRuntime({ logger: silentLogger });
