@@ -4,6 +4,7 @@ import type { SqlPort } from "../core/sql/port";
 import type { TaskRepository } from "../core/tasks/model";
 import type { TaskTypeRegistry } from "../core/taskTypes/registry";
 import type { Logger, Metrics } from "../core/telemetry/ports";
+import type { DueMarker, Waker } from "../core/wake/ports";
 
 /** The task types as the API uses them: look up, list, check an input. */
 export type TaskTypeCatalog = Pick<TaskTypeRegistry, "get" | "names" | "parseInput">;
@@ -21,6 +22,11 @@ export interface ApiDeps {
   };
   logger: Logger;
   metrics: Metrics;
+  /**
+   * Scale to zero (functions/core/wake): a create or retry lowers the due marker and wakes
+   * an executor. Absent: the executor finds the task at its next tick or poll.
+   */
+  wake?: { marker: DueMarker; waker: Waker };
   /** Wall clock (ms since epoch); injected so time-dependent checks can be tested. */
   now?: () => number;
 }

@@ -3,12 +3,15 @@ import {
   DatabaseSettingsSchema,
   OllamaSettingsSchema,
   readSettings,
+  WakeSettingsSchema,
 } from "../core/config/settings";
 import { createSqlPort } from "../core/sql/fromSettings";
 import { TaskStore } from "../core/tasks/store";
 import { createTaskTypeRegistry } from "../core/taskTypes/registry";
 import { createEmfMetrics } from "../core/telemetry/emf";
 import { createServiceLogger } from "../core/telemetry/logger";
+import { type WakePorts, wakePortsFromSettings } from "../core/wake/fromSettings";
+import { noWaker } from "../core/wake/ports";
 import { type ApiDeps, createApiHandler } from "./app";
 
 /**
@@ -24,6 +27,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
   const database = readSettings(DatabaseSettingsSchema, env);
   const ollama = readSettings(OllamaSettingsSchema, env);
   const environment = env.PIPELINE_ENV || "local";
+  const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
 
   const logger = createServiceLogger({ service: "api", environment });
   const sql = createSqlPort(database, {
@@ -42,7 +46,18 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
     },
     logger,
     metrics: createEmfMetrics({ service: "api", environment }),
+    ...(wake.scaleToZero || wake.waker !== noWaker ? { wake } : {}),
   };
+}
+
+let wakeOverride: WakePorts | undefined;
+
+/**
+ * The local runtime's wake ports (its memory marker, its schedule's wake), used instead of
+ * the settings' when the container is made; call before the first request.
+ */
+export function useWakePorts(ports: WakePorts): void {
+  wakeOverride = ports;
 }
 
 let container: ApiDeps | undefined;

@@ -6,6 +6,7 @@ import {
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
   readSettings,
+  WakeSettingsSchema,
 } from "../core/config/settings";
 import { ValidationError } from "../core/errors";
 import {
@@ -14,8 +15,8 @@ import {
   noFailedTaskNotifier,
 } from "../core/executor/failedTasks";
 import { type ExecutorLoopSettings, type ExecutorTuning, runExecutor } from "../core/executor/loop";
-import { ExecutorScheduleEventSchema } from "../core/executor/scheduleEvent";
-import type { ExecutorSummary } from "../core/executor/summary";
+import { ExecutorEventSchema, isWake } from "../core/executor/scheduleEvent";
+import { type ExecutorSummary, emptyCounts } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
 import { createSqlPort } from "../core/sql/fromSettings";
@@ -26,10 +27,14 @@ import { createTaskTypeRegistry, type TaskTypeRegistry } from "../core/taskTypes
 import { createEmfMetrics } from "../core/telemetry/emf";
 import { createServiceLogger, type InvocationInfo } from "../core/telemetry/logger";
 import type { LogFields, Logger, Metrics } from "../core/telemetry/ports";
+import { type WakePorts, wakePortsFromSettings } from "../core/wake/fromSettings";
+import type { DueMarker } from "../core/wake/ports";
 
 /**
- * The executor Lambda, run by the EventBridge schedule every minute: schedule event in,
- * `runExecutor` for the time the invocation has left, summary out. Everything it runs on
+ * The executor Lambda, run by the EventBridge schedule every minute and by the wake queue
+ * when a task is created: event in, `runExecutor` for the time the invocation has left,
+ * summary out. A tick with nothing due before the next one (the due marker says so)
+ * returns at once without touching the database. Everything it runs on
  * is made once per container, on the first invocation (so the local runtime can set the
  * environment before it), and reused.
  */
@@ -47,6 +52,10 @@ export interface ExecutorHandlerDeps {
   metrics: Metrics;
   clock?: Clock;
   tuning?: Partial<ExecutorTuning>;
+  /** Scale to zero: a tick with nothing due returns at once, an idle loop stops. */
+  dueMarker?: DueMarker;
+  /** Asks the LLM server whether it answers (no claims while it does not). */
+  llmProbe?: () => Promise<unknown>;
 }
 
 export type ExecutorHandler = (event: unknown, context: Context) => Promise<ExecutorSummary>;
@@ -64,15 +73,23 @@ export function createExecutorHandler(
     const workerId = `${context.logStreamName}/${context.awsRequestId}`;
     const logger = d.logger.forInvocation?.(context, { workerId }) ?? d.logger;
 
-    const parsed = ExecutorScheduleEventSchema.safeParse(event);
+    const parsed = ExecutorEventSchema.safeParse(event);
     if (!parsed.success) {
       const problems = toFieldIssues(parsed.error, "event");
-      logger.error("rejected: not an executor schedule event", { problems, event });
+      logger.error("rejected: not an executor event", { problems, event });
       // Thrown, so an asynchronous invocation lands in the function's DLQ for a look.
       throw new ValidationError(
-        `executor event rejected: ${describeFieldIssues(problems)}; expected {"kind":"task-pipeline.executor.tick","environment":"..."}`,
+        `executor event rejected: ${describeFieldIssues(problems)}; expected a tick {"kind":"task-pipeline.executor.tick","environment":"..."} or the wake queue's SQS event`,
         problems,
       );
+    }
+    const clock = d.clock ?? systemClock;
+    const startMs = clock.now();
+    let firstClaimAtMs: number | undefined;
+    if (!isWake(parsed.data) && d.dueMarker) {
+      const due = await dueBeforeNextTick(d.dueMarker, startMs, parsed.data.everySeconds, logger);
+      if (due === "not due") return idleSummary(workerId, clock.now() - startMs);
+      firstClaimAtMs = due;
     }
 
     try {
@@ -81,13 +98,16 @@ export function createExecutorHandler(
           tasks: d.tasks,
           registry: d.registry,
           llm: d.llm,
-          clock: d.clock ?? systemClock,
+          clock,
           logger,
           metrics: d.metrics,
           notifier: d.notifier,
           settings: d.settings,
           workerId,
           tuning: d.tuning,
+          dueMarker: d.dueMarker,
+          llmProbe: d.llmProbe,
+          firstClaimAtMs,
         },
         // Read on every turn: the loop winds down as the Lambda's timeout nears.
         () => context.getRemainingTimeInMillis(),
@@ -98,6 +118,33 @@ export function createExecutorHandler(
   };
 }
 
+/**
+ * What a tick should do, from the due marker alone: "not due" when nothing falls due
+ * before the next tick (the invocation returns: no database, ~1 s of Lambda), else when to
+ * claim first (now, or the due time if it comes before the next tick). A marker that cannot
+ * be read is not a reason to skip: the loop runs.
+ */
+async function dueBeforeNextTick(
+  marker: DueMarker,
+  nowMs: number,
+  everySeconds: number,
+  logger: Logger,
+): Promise<number | "not due"> {
+  try {
+    const state = await marker.read();
+    if (!state.known) return nowMs;
+    if (state.dueAtMs === null || state.dueAtMs > nowMs + everySeconds * 1000) return "not due";
+    return Math.max(nowMs, state.dueAtMs);
+  } catch (error) {
+    logger.warn("could not read the due marker; reading the database", { error });
+    return nowMs;
+  }
+}
+
+function idleSummary(workerId: string, durationMs: number): ExecutorSummary {
+  return { workerId, ...emptyCounts(), durationMs };
+}
+
 interface Container {
   deps: ExecutorHandlerDeps;
   sql: SqlPort;
@@ -105,6 +152,18 @@ interface Container {
 }
 
 let container: Container | undefined;
+let wakeOverride: WakePorts | undefined;
+
+/** A starting server answers its version in milliseconds; 2 s means it is not there. */
+const LLM_PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * The local runtime's wake ports (its memory marker), used instead of the settings' when
+ * the container is made; call before the first invocation.
+ */
+export function useWakePorts(ports: WakePorts): void {
+  wakeOverride = ports;
+}
 
 /** Reads the settings (once) and makes the per-container clients. */
 function loadContainer(env: Record<string, string | undefined> = process.env): Container {
@@ -116,6 +175,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   const database = readSettings(DatabaseSettingsSchema, env);
   const ollama = readSettings(OllamaSettingsSchema, env);
   const executor = readSettings(ExecutorSettingsSchema, env);
+  const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
 
   const sql = createSqlPort(database, {
     logger,
@@ -129,13 +189,17 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
       ? createSqsFailedTaskNotifier({ sqs, queueUrl, logger, metrics })
       : noFailedTaskNotifier;
 
+  const llm = createLlmClient({ host: ollama.OLLAMA_HOST, timeoutMs: ollama.LLM_TIMEOUT_MS });
   container = {
     sql,
     sqs,
     deps: {
       tasks: new TaskStore(sql),
       registry: createTaskTypeRegistry(),
-      llm: createLlmClient({ host: ollama.OLLAMA_HOST, timeoutMs: ollama.LLM_TIMEOUT_MS }),
+      llm,
+      // Its version: answered by a running server at once, with no model loaded.
+      llmProbe: () => llm.version({ timeoutMs: LLM_PROBE_TIMEOUT_MS }),
+      ...(wake.scaleToZero ? { dueMarker: wake.marker } : {}),
       notifier,
       settings: { ...executor, ...ollama },
       logger,

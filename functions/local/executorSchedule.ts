@@ -1,16 +1,27 @@
 import type { Context } from "aws-lambda";
-import { type ExecutorScheduleEvent, scheduleEvent } from "../core/executor/scheduleEvent";
+import {
+  type ExecutorEventInput,
+  scheduleEvent,
+  WAKE_MESSAGE,
+} from "../core/executor/scheduleEvent";
 import type { Logger } from "../core/telemetry/ports";
 import { createLambdaContext, type LocalLambdaContext } from "./lambdaContext";
 
 /**
- * The local EventBridge rule: invokes the executor handler every SCHEDULE_INTERVAL_MS, the
- * first time at once, each invocation with a Lambda-like context whose budget is
+ * The local EventBridge rule and wake queue: invokes the executor handler every
+ * SCHEDULE_INTERVAL_MS (the first time at once) with a tick, and on `wake()` with the wake
+ * queue's SQS event, each invocation with a Lambda-like context whose budget is
  * EXECUTOR_TIMEOUT_MS. As in AWS, invocations overlap (the budget is longer than the
  * interval by design) and a failed one is logged, not retried: the next tick runs anyway.
+ * Wakes start at most MAX_WAKE_INVOCATIONS invocations at once, as the queue's event source
+ * mapping does (`maxConcurrency: 2`, lib/); a wake beyond that is dropped, as its message
+ * would wait for one of them and find its task claimed.
  */
 
-export type ExecutorHandler = (event: ExecutorScheduleEvent, context: Context) => Promise<unknown>;
+/** The wake queue's event source mapping's maximum concurrency (its floor in AWS is 2). */
+export const MAX_WAKE_INVOCATIONS = 2;
+
+export type ExecutorHandler = (event: ExecutorEventInput, context: Context) => Promise<unknown>;
 
 export interface ExecutorScheduleOptions {
   handler: ExecutorHandler;
@@ -38,6 +49,8 @@ export interface ExecutorSchedule {
   readonly running: number;
   /** Invocations started so far. */
   readonly invocations: number;
+  /** A task was created: start an invocation now, unless MAX_WAKE_INVOCATIONS already run. */
+  wake(): void;
   /**
    * Stops the timer and cuts every running invocation's remaining time to `graceMs` plus
    * the wind-down: the executor stops claiming at once, lets in-flight tasks run for
@@ -53,9 +66,12 @@ const FUNCTION_NAME = "task-pipeline-executor";
 export function startExecutorSchedule(options: ExecutorScheduleOptions): ExecutorSchedule {
   const running = new Map<LocalLambdaContext, Promise<void>>();
   let invocations = 0;
+  let woken = 0;
   let stopped = false;
+  const everySeconds = Math.max(1, Math.round(options.intervalMs / 1000));
+  const tick = () => invoke(scheduleEvent(options.environment ?? "local", everySeconds));
 
-  const invoke = () => {
+  const invoke = (event: ExecutorEventInput, onDone?: () => void) => {
     if (stopped) return;
     invocations += 1;
     const context = createLambdaContext({
@@ -74,7 +90,7 @@ export function startExecutorSchedule(options: ExecutorScheduleOptions): Executo
     }, options.timeoutMs + 5_000);
     overrun.unref();
     const done = Promise.resolve()
-      .then(() => options.handler(scheduleEvent(options.environment ?? "local"), context))
+      .then(() => options.handler(event, context))
       .then(
         (summary) => {
           options.logger.debug("executor returned", {
@@ -93,13 +109,14 @@ export function startExecutorSchedule(options: ExecutorScheduleOptions): Executo
       .finally(() => {
         clearTimeout(overrun);
         running.delete(context);
+        onDone?.();
       });
     running.set(context, done);
   };
 
   // The first invocation at once, as soon as the caller's current work (the banner) is done.
-  const first = setImmediate(invoke);
-  const timer = setInterval(invoke, options.intervalMs);
+  const first = setImmediate(tick);
+  const timer = setInterval(tick, options.intervalMs);
 
   return {
     get running() {
@@ -107,6 +124,14 @@ export function startExecutorSchedule(options: ExecutorScheduleOptions): Executo
     },
     get invocations() {
       return invocations;
+    },
+    wake() {
+      if (stopped || woken >= MAX_WAKE_INVOCATIONS) return;
+      woken += 1;
+      const body = JSON.stringify(WAKE_MESSAGE);
+      invoke({ Records: [{ eventSource: "aws:sqs", body }] }, () => {
+        woken -= 1;
+      });
     },
     async stop(graceMs, settleMs = 5_000) {
       stopped = true;

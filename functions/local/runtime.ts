@@ -1,6 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { DEFAULT_EXECUTOR_TUNING } from "../core/executor/loop";
 import type { Logger } from "../core/telemetry/ports";
+import type { WakePorts } from "../core/wake/fromSettings";
+import { createMemoryDueMarker } from "../core/wake/memoryDueMarker";
 import { formatBanner } from "./banner";
 import { corsConfig } from "./cors";
 import { type LocalDatabase, openLocalDatabase } from "./database";
@@ -75,7 +77,15 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     // The handlers read their settings from the environment at cold start, as in AWS;
     // DATABASE_URL is the one the runtime decides (the embedded server's URL).
     process.env.DATABASE_URL = database.url;
-    const { apiHandler, executorHandler, closeExecutor, closeApi } = await loadHandlers();
+    const { apiHandler, executorHandler, closeExecutor, closeApi, useWakePorts } =
+      await loadHandlers();
+    // Scale to zero as in AWS: the due marker in this process's memory (shared by the api
+    // and executor handlers), and a create wakes an executor through the schedule.
+    useWakePorts({
+      marker: createMemoryDueMarker(),
+      waker: { wake: async () => schedule?.wake() },
+      scaleToZero: true,
+    });
 
     server = createApiServer({
       handler: apiHandler,
@@ -202,6 +212,7 @@ async function loadHandlers(): Promise<{
   executorHandler: ExecutorHandler;
   closeExecutor: () => Promise<void>;
   closeApi: () => Promise<void>;
+  useWakePorts: (ports: WakePorts) => void;
 }> {
   // Imported only now: their cold start reads settings (DATABASE_URL) set just above.
   const api = await import("../api/handler");
@@ -211,6 +222,10 @@ async function loadHandlers(): Promise<{
     executorHandler: executor.handler,
     closeExecutor: executor.closeExecutorContainer,
     closeApi: api.closeApiContainer,
+    useWakePorts: (ports) => {
+      api.useWakePorts(ports);
+      executor.useWakePorts(ports);
+    },
   };
 }
 

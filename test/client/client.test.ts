@@ -45,7 +45,9 @@ describe("the client", () => {
     // Assess
     expect(task.status).toBe("pending");
     const statuses = events.map((e) => (e.type === "status" ? e.task.status : e.type));
-    expect(statuses).toEqual(["pending", "in_progress", "completed"]);
+    // The create wakes an executor at once, so the first look may find it running already.
+    expect(statuses.filter((status) => status !== "pending")).toEqual(["in_progress", "completed"]);
+    expect(["pending", "in_progress"]).toContain(statuses[0]);
     const last = events.at(-1);
     if (last?.type !== "status" || last.task.type !== "summarize") throw new Error("no summary");
     expect(last.task.result?.summary).toEqual(expect.any(String));

@@ -1,5 +1,6 @@
 import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
+import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { header, jsonResponse } from "../http";
 import type { CallerHandler } from "../router";
 import {
@@ -46,7 +47,7 @@ export const createTaskRoute: CallerHandler = {
     errors: [400, 401, 409, 413, 415, 503],
   },
 
-  async handle({ event, caller }, deps) {
+  async handle({ event, caller, context }, deps) {
     const rawKey = header(event, "idempotency-key");
     const idempotencyKey =
       rawKey === undefined
@@ -101,6 +102,8 @@ export const createTaskRoute: CallerHandler = {
       throw validationError(issues, "task");
     }
     const body = parsed.data;
+    const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
+    if (signals) await prepareTaskDue(signals, runAt?.getTime() ?? now);
 
     const { task, created } = await deps.tasks.create({
       owner: caller,
@@ -113,6 +116,7 @@ export const createTaskRoute: CallerHandler = {
       model: model.value,
       idempotencyKey,
     });
+    if (signals && created) await signalTaskDue(signals, task.id, task.runAt.getTime());
     return created
       ? jsonResponse(201, toTaskView(task), { location: `/api/tasks/${task.id}` })
       : jsonResponse(200, toTaskView(task));

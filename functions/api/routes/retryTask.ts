@@ -1,3 +1,4 @@
+import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { jsonResponse } from "../http";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
@@ -15,8 +16,13 @@ export const retryTaskRoute: CallerHandler = {
     errors: [401, 404, 409, 503],
   },
 
-  async handle({ params, caller }, deps) {
-    const task = await deps.tasks.retry(caller, taskIdParam(params));
+  async handle({ params, caller, context }, deps) {
+    const id = taskIdParam(params);
+    const now = deps.now?.() ?? Date.now();
+    const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
+    if (signals) await prepareTaskDue(signals, now);
+    const task = await deps.tasks.retry(caller, id);
+    if (signals) await signalTaskDue(signals, task.id, task.runAt.getTime());
     return jsonResponse(200, toTaskView(task));
   },
 };

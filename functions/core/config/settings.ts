@@ -116,6 +116,21 @@ export const ExecutorSettingsSchema = z
   });
 export type ExecutorSettings = z.infer<typeof ExecutorSettingsSchema>;
 
+/**
+ * Scale to zero (functions/core/wake): both optional; without them every tick reads the
+ * database and a new task waits for the next tick or poll, as before.
+ */
+export const WakeSettingsSchema = z.object({
+  /** The DynamoDB table holding the due marker; the api Lambda lowers it, the executor reads it. */
+  DUE_MARKER_TABLE: z
+    .string()
+    .regex(/^[\w.-]{3,255}$/, { error: "DUE_MARKER_TABLE must be a DynamoDB table name" })
+    .optional(),
+  /** The SQS queue a create sends its wake message to (the api Lambda only). */
+  WAKE_QUEUE_URL: url("WAKE_QUEUE_URL").optional(),
+});
+export type WakeSettings = z.infer<typeof WakeSettingsSchema>;
+
 export const ApiSettingsSchema = z.object({
   /** Origins allowed by CORS; `*` allows any (development only). */
   CORS_ORIGINS: list("CORS_ORIGINS").default(["http://localhost:5173"]),

@@ -55,6 +55,13 @@ export class InFlight {
     return this.running.get(id);
   }
 
+  /** Running attempts not yet aborted (an aborted one is already winding down). */
+  runningIds(): string[] {
+    return [...this.running.values()]
+      .filter((attempt) => !attempt.controller.signal.aborted)
+      .map((attempt) => attempt.task.id);
+  }
+
   abort(id: string, cause: AbortCause): void {
     const attempt = this.running.get(id);
     if (attempt && !attempt.controller.signal.aborted) attempt.controller.abort(cause);

@@ -10,6 +10,7 @@ import type { TaskRepository } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
 import type { TaskRunContext } from "../taskTypes/types";
 import type { Logger, Metrics } from "../telemetry/ports";
+import type { DueMarker } from "../wake/ports";
 import { Deadlines, type ExecutorBudget } from "./deadlines";
 import type { FailedTaskNotifier } from "./failedTasks";
 import { ExecutorRun } from "./run";
@@ -36,12 +37,18 @@ export interface ExecutorTuning {
   statsIntervalMs: number;
   /** How often buffered metrics are written out as an EMF document. */
   metricsFlushIntervalMs: number;
+  /** How often running tasks' cancel flags are read (./cancelWatch.ts); 0: only on heartbeats. */
+  cancelCheckMs: number;
+  /** How often a silent LLM server is asked again (./llmGate.ts). */
+  llmRetryMs: number;
 }
 
 export const DEFAULT_EXECUTOR_TUNING: ExecutorTuning = {
   reserveMarginMs: 3_000,
   statsIntervalMs: 60_000,
   metricsFlushIntervalMs: 10_000,
+  cancelCheckMs: 1_000,
+  llmRetryMs: 2_000,
 };
 
 export interface ExecutorDeps {
@@ -61,6 +68,16 @@ export interface ExecutorDeps {
   signal?: AbortSignal;
   /** For the jitter; Math.random by default. */
   random?: () => number;
+  /**
+   * The due marker (../wake/ports.ts). Given, an invocation that finds nothing to do
+   * records when work is next due and stops (scale to zero); absent, it polls until its
+   * budget ends.
+   */
+  dueMarker?: DueMarker;
+  /** Asks the LLM server whether it answers; nothing is claimed while it does not. */
+  llmProbe?: () => Promise<unknown>;
+  /** No claim before this (ms since the epoch): a tick that knows work falls due soon. */
+  firstClaimAtMs?: number;
 }
 
 export function executorReserveMs(

@@ -16,8 +16,11 @@ import type { Clock } from "../clock";
 import type { SyncResult, Task } from "../tasks/model";
 import { type AttemptEnd, runAttempt } from "./attempt";
 import { databaseBackoffPolicy, taskRetryPolicy } from "./backoffPolicies";
+import { CancelWatch } from "./cancelWatch";
 import { BUDGET_CHECK_MS, type Deadlines } from "./deadlines";
+import { checkIdle } from "./idle";
 import { InFlight, type RunningAttempt } from "./inflight";
+import { LlmGate } from "./llmGate";
 import type { ExecutorDeps, ExecutorTuning } from "./loop";
 import { ExecutorMetrics } from "./metrics";
 import { Recorder } from "./recorder";
@@ -45,6 +48,10 @@ export class ExecutorRun {
   private stoppedClaiming = false;
   /** The last wait only looked at the budget function: not a turn of the loop worth counting. */
   private budgetGlance = false;
+  /** The last claim found nothing and nothing runs: time to ask whether to stop (./idle.ts). */
+  private idleCandidate = false;
+  private readonly cancelWatch: CancelWatch;
+  private readonly gate: LlmGate;
 
   constructor(
     private readonly deps: ExecutorDeps,
@@ -63,7 +70,9 @@ export class ExecutorRun {
       logger: deps.logger,
       notifyFailed: (failed) => this.notifyFailed(failed),
     });
-    this.nextClaimAtMs = startMs;
+    this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
+    this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
+    this.nextClaimAtMs = Math.max(startMs, deps.firstClaimAtMs ?? startMs);
     this.nextStatsAtMs = startMs;
     this.lastFlushMs = startMs;
   }
@@ -92,13 +101,52 @@ export class ExecutorRun {
     const freeSlots = claiming
       ? Math.max(0, deps.settings.MAX_CONCURRENCY - inflight.runningCount)
       : 0;
+    // No claim while the LLM server does not answer: tasks wait instead of failing.
+    if (freeSlots > 0 && (await this.gate.probeIfDue(nowMs))) return true;
     const heartbeatIds = inflight.heartbeatsDue(nowMs, this.heartbeatEveryMs);
-    const claimDue = freeSlots > 0 && nowMs >= this.nextClaimAtMs;
+    const claimDue = freeSlots > 0 && nowMs >= this.nextClaimAtMs && this.gate.open;
     const hasWork = inflight.finishedCount > 0 || heartbeatIds.length > 0 || claimDue;
-    if (hasWork && nowMs >= this.backoff.nextSyncAtMs) {
+    const databaseUp = nowMs >= this.backoff.nextSyncAtMs;
+    if (hasWork && databaseUp) {
       await this.sync(freeSlots, heartbeatIds);
+    } else if (databaseUp && nowMs >= this.cancelWatch.nextAt(inflight)) {
+      await this.cancelWatch.check(inflight, nowMs);
+    } else if (this.idleCandidate && databaseUp) {
+      return this.idleTurn(nowMs);
     } else {
       await this.waitForNext(nowMs, claiming, freeSlots);
+    }
+    return true;
+  }
+
+  /**
+   * The last claim found nothing and nothing runs. With a due marker (scale to zero) the
+   * invocation stops unless work falls due within a poll interval; the marker keeps the
+   * next due time for the schedule's ticks. Without one it polls on, as it always did.
+   */
+  private async idleTurn(nowMs: number): Promise<boolean> {
+    this.idleCandidate = false;
+    const { deps, inflight } = this;
+    if (!deps.dueMarker || inflight.runningCount > 0 || inflight.finishedCount > 0) return true;
+    try {
+      const idle = await checkIdle(
+        { tasks: deps.tasks, marker: deps.dueMarker, logger: deps.logger },
+        nowMs,
+        deps.settings.POLL_INTERVAL_MS,
+      );
+      if (idle.stop) {
+        deps.logger.info("executor idle: stopping until work is due", {
+          nextDueAt: idle.nextDueAtMs === null ? null : new Date(idle.nextDueAtMs).toISOString(),
+        });
+        return false;
+      }
+      if (idle.nextDueAtMs !== null) {
+        this.nextClaimAtMs = Math.min(this.nextClaimAtMs, Math.max(nowMs, idle.nextDueAtMs));
+      }
+    } catch (error) {
+      // Not knowing is not idle: poll on; the next empty claim asks again.
+      this.recorder.count("databaseErrors");
+      deps.logger.warn("idle check failed; polling on", { error });
     }
     return true;
   }
@@ -128,7 +176,8 @@ export class ExecutorRun {
     let wakeAtMs = Math.min(
       inflight.finishedCount > 0 ? nowMs : Number.POSITIVE_INFINITY,
       inflight.nextHeartbeatAt(this.heartbeatEveryMs),
-      freeSlots > 0 ? this.nextClaimAtMs : Number.POSITIVE_INFINITY,
+      freeSlots > 0 ? this.gate.claimableAt(this.nextClaimAtMs) : Number.POSITIVE_INFINITY,
+      this.cancelWatch.nextAt(inflight),
     );
     wakeAtMs = Math.max(wakeAtMs, this.backoff.nextSyncAtMs);
     if (claiming) wakeAtMs = Math.min(wakeAtMs, deadlines.claimUntilMs);
@@ -189,6 +238,11 @@ export class ExecutorRun {
     this.recorder.count("claimed", result.claimed.length);
     this.recorder.metrics.pickups(result.claimed);
     for (const task of result.claimed) this.startAttempt(task, sentAtMs);
+    this.idleCandidate =
+      claimLimit > 0 &&
+      result.claimed.length === 0 &&
+      inflight.runningCount === 0 &&
+      inflight.finishedCount === 0;
     if (claimLimit > 0) {
       // A short claim means the queue is drained: poll again later, or sooner when a
       // finishing attempt syncs anyway (every sync claims into the free slots). Counted from
@@ -241,6 +295,7 @@ export class ExecutorRun {
   private finishAttempt(running: RunningAttempt, end: AttemptEnd): void {
     const nowMs = this.clock.now();
     const { task } = running;
+    if (end.kind === "failed" && end.retryable) this.gate.suspect();
     const outcome = decideOutcome(task, end, nowMs, this.retryPolicy, this.random);
     if (outcome) {
       this.inflight.end(task.id, { task, outcome, end, runMs: nowMs - running.startedAtMs });

@@ -143,6 +143,13 @@ export interface TaskRepository {
   stats(owner: string | undefined, windowSeconds: number): Promise<TaskStats>;
   /** The whole queue's backlog, read through the claim index only (cheap at any table size). */
   queueState(): Promise<QueueState>;
+  /**
+   * When the executor may next have work: the earliest pending due time or running lease
+   * expiry; null when there is none (see sql/nextDueAt.ts).
+   */
+  nextDueAt(): Promise<Date | null>;
+  /** Which of these running tasks have a cancel requested (the executor's 1 s check). */
+  cancelRequests(ids: readonly string[]): Promise<string[]>;
 
   /**
    * The executor's single round trip per loop, in one statement: writes outcomes fenced by

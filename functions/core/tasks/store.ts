@@ -22,11 +22,13 @@ import {
   type TaskStatus,
 } from "./model";
 import { requestHash } from "./requestHash";
+import { cancelRequests } from "./sql/cancelRequests";
 import { cancelTask } from "./sql/cancelTask";
 import { findByIdempotencyKey } from "./sql/findByIdempotencyKey";
 import { getTask } from "./sql/getTask";
 import { insertTask } from "./sql/insertTask";
 import { cursorExists, listTasks } from "./sql/listTasks";
+import { nextDueAt } from "./sql/nextDueAt";
 import { queueState } from "./sql/queueState";
 import { retryTask } from "./sql/retryTask";
 import { syncTasks } from "./sql/syncTasks";
@@ -165,6 +167,17 @@ export class TaskStore implements TaskRepository {
 
   async queueState(): Promise<QueueState> {
     return queueState(this.sql);
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    return nextDueAt(this.sql);
+  }
+
+  async cancelRequests(ids: readonly string[]): Promise<string[]> {
+    for (const [i, id] of ids.entries()) {
+      if (!isUuid(id)) throw fieldError(`ids.${i}`, `ids.${i} must be a task id (a UUID)`);
+    }
+    return cancelRequests(this.sql, ids);
   }
 
   async sync(request: SyncRequest): Promise<SyncResult> {

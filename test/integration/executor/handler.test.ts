@@ -138,9 +138,7 @@ describe("executor handler", () => {
     // Assess
     expect(failure).toBeInstanceOf(ValidationError);
     expect((failure as Error).message).toContain("kind");
-    expect(
-      out.jsonLines().some((l) => l.message === "rejected: not an executor schedule event"),
-    ).toBe(true);
+    expect(out.jsonLines().some((l) => l.message === "rejected: not an executor event")).toBe(true);
     expect(await new TaskStore(db.current.sql).get(OWNER, task.id)).toMatchObject({
       status: "pending",
       attempts: 0,

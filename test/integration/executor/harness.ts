@@ -155,6 +155,8 @@ export function recordingTasks(inner: TaskRepository): TaskRepository & { syncs:
     retry: (owner, id) => inner.retry(owner, id),
     stats: (owner, windowSeconds) => inner.stats(owner, windowSeconds),
     queueState: () => inner.queueState(),
+    nextDueAt: () => inner.nextDueAt(),
+    cancelRequests: (ids) => inner.cancelRequests(ids),
     async sync(request) {
       // Copied, so the record cannot change under the test.
       const record: SyncRecord = {

@@ -62,6 +62,10 @@ function scriptedTasks(answer: (request: SyncRequest) => Partial<SyncResult>) {
     cancel: unused,
     retry: unused,
     stats: unused,
+    nextDueAt: unused,
+    async cancelRequests() {
+      return [];
+    },
     async queueState() {
       statsCalls++;
       return { queueDepth: 0, oldestPendingAgeSeconds: null };

@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ExecutorScheduleEvent } from "../../../functions/core/executor/scheduleEvent";
+import type { ExecutorEventInput } from "../../../functions/core/executor/scheduleEvent";
 import { silentLogger } from "../../../functions/core/telemetry/ports";
 import {
   type ExecutorSchedule,
@@ -18,8 +18,8 @@ async function waitFor(check: () => boolean, timeoutMs = 20_000): Promise<void> 
 
 /** A handler that runs like the executor: until its remaining time falls below a reserve. */
 function budgetWatchingHandler(reserveMs: number) {
-  const calls: { event: ExecutorScheduleEvent; context: Context }[] = [];
-  const handler = async (event: ExecutorScheduleEvent, context: Context) => {
+  const calls: { event: ExecutorEventInput; context: Context }[] = [];
+  const handler = async (event: ExecutorEventInput, context: Context) => {
     calls.push({ event, context });
     while (context.getRemainingTimeInMillis() > reserveMs) {
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -52,7 +52,11 @@ describe("the local executor schedule", () => {
     await waitFor(() => calls.length >= 3);
     expect(schedule.running).toBeGreaterThanOrEqual(3);
     const first = calls[0];
-    expect(first?.event).toEqual({ kind: "task-pipeline.executor.tick", environment: "local" });
+    expect(first?.event).toEqual({
+      kind: "task-pipeline.executor.tick",
+      environment: "local",
+      everySeconds: 1,
+    });
     expect(first?.context.functionName).toBe("task-pipeline-executor");
     expect(first?.context.logStreamName).toContain("[$LATEST]");
     const remaining = first?.context.getRemainingTimeInMillis() ?? 0;
