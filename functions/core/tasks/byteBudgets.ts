@@ -29,19 +29,21 @@
  *
  * (64,000, not 65,536: AWS writes "64 KB" without saying which.)
  *
- * Responses (RESPONSE_LIMIT, 1 MiB):
+ * Responses (RESPONSE_LIMIT, 1 MiB). Input, result and error are measured per row in SQL
+ * (`octet_length(input::text)`...); every other column of a row is at most
+ * OTHER_COLUMNS_MAX_BYTES (TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES = 4,990).
  * - get: one row.
- * - list: a page stops (with a cursor) once its rows' printed bytes (each row's input,
- *   result, error and text columns measured in SQL, plus FIXED_COLUMNS_MAX_BYTES) reach
- *   PAGE_BYTES; a page is at most PAGE_BYTES + ROW_MAX_BYTES = 455,362 bytes, under half of
- *   1 MiB, so even a count that included the response's JSON escaping (≤ 2× for printed
- *   JSON) would fit.
- * - sync: settled rows (no input/result: ≤ SETTLED_ROW_MAX_BYTES each), lease rows
- *   (LEASE_ROW_MAX_BYTES each), up to RECOVERY_BATCH recovered rows (≤
- *   RECOVERED_ROW_MAX_BYTES each: their error is SQL's own, ≤ 113 bytes + a lease owner) and
- *   the claimed rows, whole, which the claim's `fitting` CTE measures in SQL and keeps
- *   within claimBytesFor() (see there): what is left of 1 MiB after the other rows, at
- *   most CLAIM_BYTES.
+ * - list: a page stops (with a cursor) once its rows' inputs, results and errors reach
+ *   PAGE_BYTES (its first row always comes): at most PAGE_BYTES + ROW_MAX_BYTES +
+ *   PAGE_MAX_ROWS × OTHER_COLUMNS_MAX_BYTES = 393,216 + 62,146 + 499,000 = 954,362.
+ * - sync: what comes back besides the claimed rows (settled and recovered rows, without
+ *   input and result; lease rows, LEASE_ROW_MAX_BYTES each) is measured in the statement
+ *   itself, and the claim's `fitting` CTE keeps only the claimed rows (measured whole: input,
+ *   error and text columns, plus FIXED_COLUMNS_MAX_BYTES) that fit in what is left of
+ *   RESPONSE_LIMIT; within that, their inputs and errors stop at CLAIM_BYTES (so one loop
+ *   does not take more work than it should). Measured rather than bounded, because 100
+ *   recovered rows at their theoretical maximum (5,868 bytes each) would leave the claim
+ *   little room, while real ones are a few hundred bytes.
  */
 
 /** The Data API's limit on one result row (see the file comment). */
@@ -67,6 +69,8 @@ export const ERROR_MAX_BYTES = 12_100;
 export const TEXT_COLUMNS_MAX_BYTES = 6 * TEXT_MAX_CHARS * UTF8_PER_UNIT;
 /** Every fixed-width column of a row, printed, with room to spare (see the file comment). */
 export const FIXED_COLUMNS_MAX_BYTES = 400;
+/** A row's columns other than input, result and error, at their maximum. */
+export const OTHER_COLUMNS_MAX_BYTES = TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES;
 
 export const ROW_MAX_BYTES =
   INLINE_INPUT_BYTES +
@@ -75,35 +79,15 @@ export const ROW_MAX_BYTES =
   TEXT_COLUMNS_MAX_BYTES +
   FIXED_COLUMNS_MAX_BYTES;
 
-/** A list page stops early once its rows reach this many printed bytes. */
+/** A list page stops early once its rows' inputs, results and errors reach this many bytes. */
 export const PAGE_BYTES = 384 * 1024;
-/** A claim keeps the prefix of the claim order whose whole rows fit in this many bytes. */
+/** The most tasks a list page holds (the API's `limit` is at most this). */
+export const PAGE_MAX_ROWS = 100;
+/** A claim keeps the prefix of the claim order whose inputs and errors fit in this many bytes. */
 export const CLAIM_BYTES = 256 * 1024;
 
-/** Expired leases recovered per sync (syncTasks.ts); their rows count against the response. */
-export const RECOVERY_BATCH = 50;
-/** A settled row: no input or result. */
-export const SETTLED_ROW_MAX_BYTES =
-  ERROR_MAX_BYTES + TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES;
-/** A recovered row: no input or result; its error is SQL's (≤ 113 bytes + a lease owner). */
-export const RECOVERED_ROW_MAX_BYTES =
-  113 + TEXT_MAX_CHARS * UTF8_PER_UNIT + TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES;
-/** A lease row: id, cancel flag, expiry, kind. */
+/** A lease row: id, cancel flag, expiry and kind, printed; the rest are NULLs. */
 export const LEASE_ROW_MAX_BYTES = 100;
-
-/**
- * The claim's byte budget for one sync: what is left of the response after the rows that
- * come back besides the claimed ones, minus one row (the claim always keeps its first row,
- * whatever its size), at most `maxClaimBytes`. Zero or less: claim nothing this time (the
- * settles shrink the next sync's other rows).
- */
-export function claimBytesFor(outcomes: number, heartbeats: number, maxClaimBytes: number) {
-  const others =
-    outcomes * SETTLED_ROW_MAX_BYTES +
-    heartbeats * LEASE_ROW_MAX_BYTES +
-    RECOVERY_BATCH * RECOVERED_ROW_MAX_BYTES;
-  return Math.min(maxClaimBytes, RESPONSE_LIMIT - others - ROW_MAX_BYTES);
-}
 
 // The arithmetic above, checked where it is written: a budget changed past a limit fails
 // at import, in every test.
@@ -113,6 +97,6 @@ if (ERROR_MAX_CHARS * UTF8_PER_UNIT + ERROR_PREFIX_BYTES > ERROR_MAX_BYTES) {
 if (ROW_MAX_BYTES > ROW_LIMIT) {
   throw new Error(`byteBudgets: the widest row (${ROW_MAX_BYTES} bytes) is over ${ROW_LIMIT}`);
 }
-if (PAGE_BYTES + ROW_MAX_BYTES > RESPONSE_LIMIT / 2) {
-  throw new Error("byteBudgets: a list page could pass half the response limit");
+if (PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES > RESPONSE_LIMIT) {
+  throw new Error("byteBudgets: a list page could pass the response limit");
 }
