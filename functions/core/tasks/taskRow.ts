@@ -172,7 +172,7 @@ export function taskColumns(
  * Every column but the bulky ones (input and result), as typed NULLs: how settled and
  * recovered rows come back. The executor already holds both, and a round trip must stay
  * under the Data API's 1 MiB response cap even when it recovers 100 dead workers' tasks
- * with 56 KiB rows.
+ * whose inputs and results are at their budgets (./byteBudgets.ts).
  */
 export const slimTaskColumns = (alias?: string) => taskColumns(alias, (c) => !c.bulky);
 
