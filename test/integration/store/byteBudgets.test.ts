@@ -7,11 +7,14 @@ import {
   ERROR_MAX_CHARS,
   INLINE_INPUT_BYTES,
   INLINE_RESULT_BYTES,
+  ROW_LIMIT,
+  ROW_MAX_BYTES,
   TEXT_MAX_CHARS,
 } from "../../../functions/core/tasks/byteBudgets";
 import type { NewTask, Task } from "../../../functions/core/tasks/model";
 import { printedJsonBytes } from "../../../functions/core/tasks/printedJson";
 import { TaskStore } from "../../../functions/core/tasks/store";
+import { TASK_COLUMNS } from "../../../functions/core/tasks/taskRow";
 import { type DataApiServer, startDataApiServer } from "../../support/dataApiServer";
 import { useTestDatabase } from "../../support/database";
 
@@ -208,8 +211,15 @@ describe("byte budgets through the Data API", () => {
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     const read = await store.get(OWNER, ids[0] as string);
+    // Every column of the row as PostgreSQL prints it (what the Data API counts)
+    const [width] = await db.current.sql.query<{ bytes: number }>(
+      `SELECT max(${TASK_COLUMNS.map(([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`).join(" + ")}) AS bytes
+       FROM tasks`,
+    );
 
     // Assess
+    expect(Number(width?.bytes)).toBeGreaterThan(ROW_MAX_BYTES - 1_000);
+    expect(Number(width?.bytes)).toBeLessThanOrEqual(ROW_LIMIT);
     expect(new Set(claimed)).toEqual(new Set(ids));
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flat()).toHaveLength(12);
