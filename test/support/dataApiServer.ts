@@ -3,9 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import pg from "pg";
-import { segmentSql } from "../../functions/core/sql/lexer";
-import { compileNamedSql } from "../../functions/core/sql/namedParams";
 import { isConnectionError } from "../../functions/core/sql/pgAdapter";
+import { bind, DataApiError, statusOf, type WireParameter } from "./dataApiParameters";
 import {
   encodeField,
   multiStatementViolation,
@@ -25,10 +24,8 @@ import {
  * is exercised end to end: serialisation, typed parameters, result encoding, errors.
  *
  * How it mirrors AWS (API reference: ExecuteStatement, SqlParameter, Field, ColumnMetadata):
- * - `:name` parameters; a `stringValue` without hint binds as varchar, `longValue` as int8,
- *   `doubleValue` as float8, `booleanValue` as bool; a hinted string (TIMESTAMP, DATE, TIME,
- *   UUID, JSON, DECIMAL) must have the hint's shape and is then typed by PostgreSQL from
- *   context. So a timestamp sent without its hint fails here as it fails in AWS.
+ * - `:name` parameters typed as the Data API types them (./dataApiParameters.ts), so a
+ *   timestamp sent without its hint fails here as it fails in AWS.
  * - Results as `records` of Field unions (see ./dataApiRules.ts); `columnMetadata` (name,
  *   label, typeName as PostgreSQL names it: `int8`, `timestamptz`, `_text`) only with
  *   `includeResultMetadata`; `numberOfRecordsUpdated` for DML.
@@ -114,58 +111,8 @@ export interface DataApiServerOptions {
   transactionMaxMs?: number;
 }
 
-class DataApiError extends Error {
-  constructor(
-    override readonly name: string,
-    message: string,
-    readonly status = statusOf(name),
-    /** More members of the error's body, as the SDK model defines them. */
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(message);
-  }
-}
-
-const STATUS: Record<string, number> = {
-  AccessDeniedException: 403,
-  ForbiddenException: 403,
-  NotFoundException: 404,
-  DatabaseNotFoundException: 404,
-  TransactionNotFoundException: 404,
-  InternalServerErrorException: 500,
-  ServiceUnavailableError: 503,
-  DatabaseUnavailableException: 504,
-};
-// StatementTimeoutException, DatabaseErrorException, UnsupportedResultException,
-// ValidationException and the rest of the client faults: 400.
-const statusOf = (name: string) => STATUS[name] ?? 400;
-
-const HINT_SHAPES: Record<string, RegExp> = {
-  TIMESTAMP: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/,
-  DATE: /^\d{4}-\d{2}-\d{2}$/,
-  TIME: /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/,
-  UUID: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  DECIMAL: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
-};
-
-interface WireParameter {
-  name?: string;
-  value?: WireField;
-  typeHint?: string;
-}
-
 /** Raw text for every column: this endpoint encodes values itself, from the type OIDs. */
 const rawTypes = { getTypeParser: () => (value: string) => value };
-interface WireField {
-  isNull?: boolean;
-  booleanValue?: boolean;
-  longValue?: number;
-  doubleValue?: number;
-  stringValue?: string;
-  blobValue?: string;
-  arrayValue?: unknown;
-}
-
 interface OpenTransaction {
   client: pg.PoolClient;
   beganAt: number;
@@ -329,61 +276,6 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     }
     if ("error" in outcome) throw outcome.error;
     return outcome.result;
-  }
-
-  function bind(sql: string, parameters: WireParameter[]): { text: string; values: unknown[] } {
-    const compiled = compileNamedSql(sql);
-    const byName = new Map(parameters.map((p) => [p.name ?? "", p]));
-    const casts: string[] = [];
-    const values = compiled.names.map((name, i) => {
-      const parameter = byName.get(name);
-      if (!parameter?.value) {
-        throw new DataApiError("BadRequestException", `No value specified for parameter ${i + 1}`);
-      }
-      const [value, cast] = decodeParameter(parameter);
-      casts.push(cast);
-      return value;
-    });
-    // Type the placeholders the way the Data API binds them (see the header comment).
-    const text = segmentSql(compiled.text)
-      .map((segment) =>
-        segment.code
-          ? segment.text.replace(/\$(\d+)/g, (match, n) => `${match}${casts[Number(n) - 1] ?? ""}`)
-          : segment.text,
-      )
-      .join("");
-    return { text, values };
-  }
-
-  function decodeParameter({ name, value, typeHint }: WireParameter): [unknown, string] {
-    const field = value as WireField;
-    if (typeHint) {
-      if (field.stringValue === undefined) {
-        throw new DataApiError(
-          "BadRequestException",
-          `typeHint ${typeHint} of parameter ${name} needs a stringValue`,
-        );
-      }
-      const shape = HINT_SHAPES[typeHint];
-      const ok = typeHint === "JSON" ? isJson(field.stringValue) : shape?.test(field.stringValue);
-      if (!ok) {
-        throw new DataApiError(
-          "BadRequestException",
-          `parameter ${name}: "${field.stringValue}" is not a valid ${typeHint}`,
-        );
-      }
-      return [field.stringValue, ""];
-    }
-    if (field.isNull) return [null, ""];
-    if (field.stringValue !== undefined) return [field.stringValue, "::varchar"];
-    if (field.longValue !== undefined) return [String(field.longValue), "::int8"];
-    if (field.doubleValue !== undefined) return [String(field.doubleValue), "::float8"];
-    if (field.booleanValue !== undefined) return [field.booleanValue, "::bool"];
-    if (field.blobValue !== undefined) return [Buffer.from(field.blobValue, "base64"), "::bytea"];
-    if (field.arrayValue !== undefined) {
-      throw new DataApiError("BadRequestException", "Array parameters are not supported");
-    }
-    throw new DataApiError("BadRequestException", `parameter ${name} has no value`);
   }
 
   /** Why a transaction the Data API ended, remembered for the "not found" answers after. */
@@ -598,15 +490,6 @@ function requireString(body: Record<string, unknown>, field: string): string {
     throw new DataApiError("BadRequestException", `${field} is required`);
   }
   return value;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

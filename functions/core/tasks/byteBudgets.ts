@@ -3,11 +3,11 @@
  * row and each response under the RDS Data API's limits. The Aurora User Guide (Data API
  * limitations, docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/data-api.limitations.html)
  * says: "The Data API size limit is 64 KB per row in the result set returned by the
- * database" and "The maximum size of the database response ... is 1 MiB". Both count the
- * data as the database returns it, i.e. as PostgreSQL PRINTS each value, which for jsonb is
- * not the compact JSON a caller sent: `", "` and `": "` separators (a 32,769-byte compact
- * array of `1,` printed as 49,152 bytes, 1.5×) and numbers written out in full (`1e+308`
- * prints as 309 digits). So every JSON budget here is in printed bytes: measured in TS by
+ * database" and "The response size limit is 1 MiB". Both count the data as the database
+ * returns it, i.e. as PostgreSQL PRINTS each value, which for jsonb is not the compact JSON
+ * a caller sent: `", "` and `": "` separators (the issue's example: a 32,769-byte compact
+ * array came back as 49,152 bytes, 1.5×) and numbers written out in full (`1e+308` prints
+ * as 309 digits). So every JSON budget here is in printed bytes: measured in TS by
  * ./printedJson.ts (proved equal to `octet_length(x::jsonb::text)` by
  * test/integration/store/printedJson.test.ts), and in SQL by `octet_length(col::text)`.
  *
