@@ -7,6 +7,7 @@ import {
   ERROR_MAX_CHARS,
   INLINE_INPUT_BYTES,
   INLINE_RESULT_BYTES,
+  RESPONSE_LIMIT,
   ROW_LIMIT,
   ROW_MAX_BYTES,
   TEXT_MAX_CHARS,
@@ -224,5 +225,57 @@ describe("byte budgets through the Data API", () => {
     expect(pages.length).toBeGreaterThan(1);
     expect(pages.flat()).toHaveLength(12);
     expect(read).toMatchObject({ input, result });
+  });
+  it("keeps a sync's whole response under 1 MiB when the claim budget alone would not", async () => {
+    // Prepare: 10 small tasks running under WORKER (claimed first: higher priority), and 20
+    // of the widest rows pending; a store whose claim budget (8 MiB) would take all 20
+    const input = atBudget(SHAPES.ones as (n: number) => unknown, INLINE_INPUT_BYTES);
+    const result = atBudget(SHAPES.bigNumbers as (n: number) => unknown, INLINE_RESULT_BYTES);
+    for (let i = 0; i < 10; i++) {
+      await store.create({ ...widest({ small: i }, `s${i}`), priority: 1 });
+    }
+    for (let i = 0; i < 20; i++) await store.create(widest(input, `b${i}`));
+    await db.current.sql.query(
+      "UPDATE tasks SET result = cast(:result AS jsonb), error = :error WHERE priority = 0",
+      { result: JSON.stringify(result), error: MAX_ERROR },
+    );
+    const running = (await sync([], 10)).claimed;
+    const generous = new TaskStore(sql, { maxClaimBytes: 8 * 1024 * 1024 });
+
+    // Act: the 10 settle with errors at their cap in the same statement that claims
+    const answer = await generous.sync({
+      workerId: WORKER,
+      leaseSeconds: 300,
+      outcomes: running.map((t) => ({ id: t.id, status: "failed" as const, error: MAX_ERROR })),
+      heartbeatIds: [],
+      claimLimit: 20,
+    });
+    const measure = (ids: string[], columns: string) =>
+      db.current.sql.query<{ bytes: number }>(
+        `SELECT coalesce(sum(${columns}), 0) AS bytes FROM tasks
+         WHERE id IN (SELECT cast(value AS uuid) FROM jsonb_array_elements_text(cast(:ids AS jsonb)))`,
+        { ids: JSON.stringify(ids) },
+      );
+    const all = TASK_COLUMNS.map(([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`);
+    const slim = TASK_COLUMNS.filter(([, c]) => !c.bulky).map(
+      ([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`,
+    );
+    const [claimedBytes] = await measure(
+      answer.claimed.map((t) => t.id),
+      all.join(" + "),
+    );
+    const [settledBytes] = await measure(
+      answer.settled.map((t) => t.id),
+      slim.join(" + "),
+    );
+
+    // Assess
+    expect(running).toHaveLength(10);
+    expect(answer.settled).toHaveLength(10);
+    expect(answer.claimed.length).toBeGreaterThan(0);
+    expect(answer.claimed.length).toBeLessThan(20);
+    expect(Number(claimedBytes?.bytes) + Number(settledBytes?.bytes)).toBeLessThanOrEqual(
+      RESPONSE_LIMIT,
+    );
   });
 });
