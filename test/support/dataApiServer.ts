@@ -3,9 +3,19 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { RDSDataClient } from "@aws-sdk/client-rds-data";
 import pg from "pg";
-import { segmentSql } from "../../functions/core/sql/lexer";
-import { compileNamedSql } from "../../functions/core/sql/namedParams";
 import { isConnectionError } from "../../functions/core/sql/pgAdapter";
+import { bind, DataApiError, statusOf, type WireParameter } from "./dataApiParameters";
+import {
+  encodeField,
+  multiStatementViolation,
+  type PgType,
+  STATEMENT_TIMEOUT_MS,
+  sizeViolation,
+  TRANSACTION_IDLE_MS,
+  TRANSACTION_MAX_MS,
+  UNSUPPORTED_TYPES,
+  UnsupportedResult,
+} from "./dataApiRules";
 
 /**
  * A small RDS Data API-compatible HTTP endpoint for tests, executing on a real PostgreSQL.
@@ -14,28 +24,27 @@ import { isConnectionError } from "../../functions/core/sql/pgAdapter";
  * is exercised end to end: serialisation, typed parameters, result encoding, errors.
  *
  * How it mirrors AWS (API reference: ExecuteStatement, SqlParameter, Field, ColumnMetadata):
- * - `:name` parameters; a `stringValue` without hint binds as varchar, `longValue` as int8,
- *   `doubleValue` as float8, `booleanValue` as bool; a hinted string (TIMESTAMP, DATE, TIME,
- *   UUID, JSON, DECIMAL) must have the hint's shape and is then typed by PostgreSQL from
- *   context. So a timestamp sent without its hint fails here as it fails in AWS.
- * - Results as `records` of Field unions: int2/4/8 → longValue, float → doubleValue, bool →
- *   booleanValue, bytea → blobValue, arrays → arrayValue, everything else (numeric, uuid,
- *   json/jsonb, text, dates) → stringValue; timestamps in UTC as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
- *   `columnMetadata` (name, label, typeName as PostgreSQL names it: `int8`, `timestamptz`,
- *   `_text`) only with `includeResultMetadata`; `numberOfRecordsUpdated` for DML.
- * - A result column of a type the Data API cannot encode (`void`, what
- *   `pg_advisory_xact_lock` returns) is refused with UnsupportedResultException, as AWS
- *   refuses it ("It contained an unsupported data type": UnsupportedResultException in the
- *   @aws-sdk/client-rds-data model; "Unsupported result exception" in the Aurora User Guide's
- *   Data API troubleshooting page, docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
- *   data-api.troubleshooting.html). The statement has run by then.
- * - A result over 1 MiB is refused, as AWS refuses it. AWS counts the data the database
- *   returned, not the JSON it answers with (where escaping can double a string), so this
- *   counts the values' bytes as PostgreSQL sends them.
+ * - `:name` parameters typed as the Data API types them (./dataApiParameters.ts), so a
+ *   timestamp sent without its hint fails here as it fails in AWS.
+ * - Results as `records` of Field unions (see ./dataApiRules.ts); `columnMetadata` (name,
+ *   label, typeName as PostgreSQL names it: `int8`, `timestamptz`, `_text`) only with
+ *   `includeResultMetadata`; `numberOfRecordsUpdated` for DML.
+ * - The service's limits, each rule in ./dataApiRules.ts with its AWS source: a row over
+ *   64 KB or a response over 1 MiB (counted as the database sends the values), a result type
+ *   it cannot encode (`void`, `"char"`) or a multidimensional array is refused with
+ *   UnsupportedResultException, after the statement ran (and, outside a transaction,
+ *   committed); several statements in one call are refused before anything runs; a
+ *   statement still running after `statementTimeoutMs` (45 s) is cancelled, or left running
+ *   with `continueAfterTimeout`, and answered with StatementTimeoutException either way.
  * - Errors the AWS JSON way: status, `x-amzn-errortype` header, `{"message"}` body. SQL
- *   errors are BadRequestException ending `; SQLState: XXXXX`; an unknown transaction id is
- *   NotFoundException. Tests can inject any error with `failNext`.
- * - Each transaction holds its own PostgreSQL connection until commit or rollback.
+ *   errors are DatabaseErrorException (BadRequestException is deprecated for them in the
+ *   SDK model) ending `; SQLState: XXXXX`.
+ * - Each transaction holds its own PostgreSQL connection until commit or rollback. It ends
+ *   (rolled back) after `transactionIdleMs` (3 min) without a call, after
+ *   `transactionMaxMs` (24 h), or when one of its statements fails; a call naming it then
+ *   gets TransactionNotFoundException, "Transaction <id> is not found" with the cause
+ *   appended (Aurora User Guide, data-api.troubleshooting.html). Tests can inject any error
+ *   with `failNext`.
  */
 
 export type DataApiOperation =
@@ -94,79 +103,41 @@ export interface DataApiServerOptions {
   databaseUrl: string;
   /** Connections for statements outside transactions. */
   poolSize?: number;
-}
-
-class DataApiError extends Error {
-  constructor(
-    override readonly name: string,
-    message: string,
-    readonly status = statusOf(name),
-  ) {
-    super(message);
-  }
-}
-
-const STATUS: Record<string, number> = {
-  AccessDeniedException: 403,
-  ForbiddenException: 403,
-  NotFoundException: 404,
-  DatabaseNotFoundException: 404,
-  TransactionNotFoundException: 404,
-  InternalServerErrorException: 500,
-  ServiceUnavailableError: 503,
-  DatabaseUnavailableException: 504,
-};
-const statusOf = (name: string) => STATUS[name] ?? 400;
-
-/** Result column types the Data API has no Field for (see the file comment). */
-const UNSUPPORTED_TYPES = new Set(["void"]);
-
-/** The Data API's documented limit on the data a statement returns. */
-const MAX_RESULT_BYTES = 1024 * 1024;
-
-const HINT_SHAPES: Record<string, RegExp> = {
-  TIMESTAMP: /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/,
-  DATE: /^\d{4}-\d{2}-\d{2}$/,
-  TIME: /^\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/,
-  UUID: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
-  DECIMAL: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
-};
-
-interface WireField {
-  isNull?: boolean;
-  booleanValue?: boolean;
-  longValue?: number;
-  doubleValue?: number;
-  stringValue?: string;
-  blobValue?: string;
-  arrayValue?: unknown;
-}
-interface WireParameter {
-  name?: string;
-  value?: WireField;
-  typeHint?: string;
-}
-
-interface PgType {
-  name: string;
-  /** For arrays: the element type's OID. */
-  element: number;
+  /** A statement's time limit (AWS: 45 s); tests use a short one. */
+  statementTimeoutMs?: number;
+  /** A transaction ends after this long without a call (AWS: 3 minutes). */
+  transactionIdleMs?: number;
+  /** A transaction ends this long after it began (AWS: 24 hours). */
+  transactionMaxMs?: number;
 }
 
 /** Raw text for every column: this endpoint encodes values itself, from the type OIDs. */
 const rawTypes = { getTypeParser: () => (value: string) => value };
-/** node-postgres' text[] parser splits any array literal into (nested) string elements. */
-const TEXT_ARRAY_OID = 1009;
-const parseTextArray = (
-  pg.types.getTypeParser as (oid: number, format: "text") => (value: string) => unknown
-)(TEXT_ARRAY_OID, "text");
+interface OpenTransaction {
+  client: pg.PoolClient;
+  beganAt: number;
+  lastCallAt: number;
+  /** Calls running on it now: a long statement is a call in use, never idle. */
+  busy: number;
+}
 
 export async function startDataApiServer(options: DataApiServerOptions): Promise<DataApiServer> {
   // Data API sessions run in UTC; timestamps go in and come out in UTC.
   const connection = { connectionString: options.databaseUrl, options: "-c TimeZone=UTC" };
   const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 20 });
   pool.on("error", () => {});
-  const transactions = new Map<string, pg.PoolClient>();
+  const transactions = new Map<string, OpenTransaction>();
+  const statementTimeoutMs = options.statementTimeoutMs ?? STATEMENT_TIMEOUT_MS;
+  const transactionIdleMs = options.transactionIdleMs ?? TRANSACTION_IDLE_MS;
+  const transactionMaxMs = options.transactionMaxMs ?? TRANSACTION_MAX_MS;
+  // Expired transactions give their connection back even if nobody calls again.
+  const sweeper = setInterval(
+    () => {
+      for (const id of transactions.keys()) expiry(id);
+    },
+    Math.min(1_000, transactionIdleMs / 2),
+  );
+  sweeper.unref();
   const failures: Array<Required<Pick<InjectedFailure, "times">> & InjectedFailure> = [];
   const calls: RecordedCall[] = [];
   const typeCache = new Map<number, PgType>();
@@ -196,22 +167,37 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     if (body.formatRecordsAs === "JSON") {
       throw new DataApiError("BadRequestException", "formatRecordsAs JSON is not supported here");
     }
+    const multi = multiStatementViolation(sql);
+    if (multi) throw new DataApiError(multi.name, multi.message);
     const { text, values } = bind(sql, (body.parameters as WireParameter[] | undefined) ?? []);
     const transactionId = body.transactionId as string | undefined;
-    const client = transactionId ? transactionOf(transactionId) : pool;
+    const transaction = transactionId ? transactionOf(transactionId) : undefined;
+    const client: pg.PoolClient = transaction
+      ? transaction.client
+      : await pool.connect().catch((error: unknown) => {
+          throw sqlError(error);
+        });
+    const query = { text, values, rowMode: "array" as const, types: rawTypes };
     let result: pg.QueryResult<unknown[]>;
+    if (transaction) transaction.busy += 1;
     try {
-      result = await client.query<unknown[]>({ text, values, rowMode: "array", types: rawTypes });
+      result = await runTimed(client, query, body.continueAfterTimeout === true, !transaction);
     } catch (error) {
+      // "Transaction has been aborted due to an error from a previous call": the Data API
+      // ends the transaction (Aurora User Guide, data-api.troubleshooting.html).
+      if (transactionId)
+        await endTransaction(transactionId, "aborted due to an error from a previous call");
       throw sqlError(error);
+    } finally {
+      if (transaction) {
+        transaction.busy -= 1;
+        transaction.lastCallAt = Date.now();
+      }
     }
-    if (resultBytes(result.rows) > MAX_RESULT_BYTES) {
-      // The statement ran (and, outside a transaction, committed); only its answer is lost.
-      throw new DataApiError(
-        "BadRequestException",
-        "Database returned more than the allowed response size limit",
-      );
-    }
+    // From here on the statement has run (and, outside a transaction, committed); a refusal
+    // loses only its answer, as in AWS.
+    const size = sizeViolation(result.rows);
+    if (size) throw new DataApiError(size.name, size.message);
     await typesOf(result.fields.map((f) => f.dataTypeID));
     const types = result.fields.map((f) => typeCache.get(f.dataTypeID) as PgType);
     const unsupported = types.find((type) => UNSUPPORTED_TYPES.has(type.name));
@@ -227,9 +213,19 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
         : 0,
     };
     if (result.fields.length > 0) {
-      response.records = result.rows.map((row) =>
-        row.map((value, i) => encodeField(value, types[i] as PgType)),
-      );
+      try {
+        response.records = result.rows.map((row) =>
+          row.map((value, i) => {
+            const type = types[i] as PgType;
+            return encodeField(value, type, typeCache.get(type.element));
+          }),
+        );
+      } catch (error) {
+        if (error instanceof UnsupportedResult) {
+          throw new DataApiError("UnsupportedResultException", error.message);
+        }
+        throw error;
+      }
       if (body.includeResultMetadata === true) {
         response.columnMetadata = result.fields.map((field, i) => ({
           name: field.name,
@@ -241,119 +237,90 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     return response;
   }
 
-  function encodeField(value: unknown, type: PgType): WireField {
-    if (value === null || value === undefined) return { isNull: true };
-    const text = value as string;
-    if (type.element !== 0) {
-      const element = typeCache.get(type.element);
-      return { arrayValue: encodeArray(parseTextArray(text), element?.name ?? "text") };
-    }
-    return encodeScalar(text, type.name);
-  }
-
-  function encodeArray(items: unknown, elementType: string): Record<string, unknown> {
-    const list = items as unknown[];
-    if (list.some((item) => item === null)) {
+  /**
+   * Runs a statement under the Data API's statement timeout: past it, the call answers
+   * StatementTimeoutException, and the statement is cancelled, unless continueAfterTimeout
+   * asked to let it finish (Aurora User Guide, data-api-timeouts.html). A pool connection
+   * (`release`) goes back once the statement has ended.
+   */
+  async function runTimed(
+    client: pg.PoolClient,
+    query: pg.QueryArrayConfig,
+    continueAfterTimeout: boolean,
+    release: boolean,
+  ): Promise<pg.QueryResult<unknown[]>> {
+    const running = client.query<unknown[]>(query);
+    const settled = running.then(
+      (result) => ({ result }),
+      (error: unknown) => ({ error }),
+    );
+    if (release) void settled.then(() => client.release());
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), statementTimeoutMs);
+    });
+    const outcome = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (outcome === "timeout") {
+      const connectionId = (client as unknown as { processID: number }).processID;
+      if (!continueAfterTimeout) {
+        await pool.query("SELECT pg_cancel_backend($1)", [connectionId]);
+        await settled;
+      }
       throw new DataApiError(
-        "UnsupportedResultException",
-        "arrays with NULL elements are not supported",
+        "StatementTimeoutException",
+        `The execution of the SQL statement timed out after ${statementTimeoutMs} ms${continueAfterTimeout ? "; it continues to run" : ""}`,
+        statusOf("StatementTimeoutException"),
+        { dbConnectionId: connectionId },
       );
     }
-    if (list.some(Array.isArray)) {
-      return { arrayValues: list.map((inner) => encodeArray(inner, elementType)) };
-    }
-    const fields = list.map((item) => encodeScalar(item as string, elementType));
-    if (["int2", "int4", "int8", "oid"].includes(elementType)) {
-      return { longValues: fields.map((f) => f.longValue) };
-    }
-    if (["float4", "float8"].includes(elementType)) {
-      return { doubleValues: fields.map((f) => f.doubleValue) };
-    }
-    if (elementType === "bool") return { booleanValues: fields.map((f) => f.booleanValue) };
-    return { stringValues: fields.map((f) => f.stringValue) };
+    if ("error" in outcome) throw outcome.error;
+    return outcome.result;
   }
 
-  function encodeScalar(text: string, typeName: string): WireField {
-    switch (typeName) {
-      case "bool":
-        return { booleanValue: text === "t" };
-      case "int2":
-      case "int4":
-      case "int8":
-      case "oid":
-        return { longValue: Number(text) };
-      case "float4":
-      case "float8":
-        return { doubleValue: Number(text) };
-      case "bytea":
-        return { blobValue: Buffer.from(text.replace(/^\\x/, ""), "hex").toString("base64") };
-      case "timestamptz":
-        // The session is UTC, so the offset PostgreSQL prints is +00: drop it, as AWS does.
-        return { stringValue: text.replace(/[+-]\d{2}(:\d{2})?$/, "") };
-      default:
-        return { stringValue: text };
+  /** Why a transaction the Data API ended, remembered for the "not found" answers after. */
+  const ended = new Map<string, string>();
+
+  function transactionOf(id: string): OpenTransaction {
+    const reason = expiry(id);
+    const transaction = transactions.get(id);
+    if (!transaction || reason) {
+      const cause = reason ?? ended.get(id) ?? "it was not begun by BeginTransaction, or has ended";
+      throw new DataApiError(
+        "TransactionNotFoundException",
+        `Transaction ${id} is not found: ${cause}`,
+      );
     }
+    transaction.lastCallAt = Date.now();
+    return transaction;
   }
 
-  function bind(sql: string, parameters: WireParameter[]): { text: string; values: unknown[] } {
-    const compiled = compileNamedSql(sql);
-    const byName = new Map(parameters.map((p) => [p.name ?? "", p]));
-    const casts: string[] = [];
-    const values = compiled.names.map((name, i) => {
-      const parameter = byName.get(name);
-      if (!parameter?.value) {
-        throw new DataApiError("BadRequestException", `No value specified for parameter ${i + 1}`);
-      }
-      const [value, cast] = decodeParameter(parameter);
-      casts.push(cast);
-      return value;
-    });
-    // Type the placeholders the way the Data API binds them (see the header comment).
-    const text = segmentSql(compiled.text)
-      .map((segment) =>
-        segment.code
-          ? segment.text.replace(/\$(\d+)/g, (match, n) => `${match}${casts[Number(n) - 1] ?? ""}`)
-          : segment.text,
-      )
-      .join("");
-    return { text, values };
+  /** Ends a transaction past its idle or total time limit; its reason, or undefined. */
+  function expiry(id: string): string | undefined {
+    const transaction = transactions.get(id);
+    if (!transaction || transaction.busy > 0) return undefined;
+    const now = Date.now();
+    const reason =
+      now - transaction.beganAt > transactionMaxMs
+        ? `Transaction may be expired (it ran longer than ${transactionMaxMs} ms)`
+        : now - transaction.lastCallAt > transactionIdleMs
+          ? `Transaction may be expired (no call used it for ${transactionIdleMs} ms)`
+          : undefined;
+    if (reason) void endTransaction(id, reason);
+    return reason;
   }
 
-  function decodeParameter({ name, value, typeHint }: WireParameter): [unknown, string] {
-    const field = value as WireField;
-    if (typeHint) {
-      if (field.stringValue === undefined) {
-        throw new DataApiError(
-          "BadRequestException",
-          `typeHint ${typeHint} of parameter ${name} needs a stringValue`,
-        );
-      }
-      const shape = HINT_SHAPES[typeHint];
-      const ok = typeHint === "JSON" ? isJson(field.stringValue) : shape?.test(field.stringValue);
-      if (!ok) {
-        throw new DataApiError(
-          "BadRequestException",
-          `parameter ${name}: "${field.stringValue}" is not a valid ${typeHint}`,
-        );
-      }
-      return [field.stringValue, ""];
-    }
-    if (field.isNull) return [null, ""];
-    if (field.stringValue !== undefined) return [field.stringValue, "::varchar"];
-    if (field.longValue !== undefined) return [String(field.longValue), "::int8"];
-    if (field.doubleValue !== undefined) return [String(field.doubleValue), "::float8"];
-    if (field.booleanValue !== undefined) return [field.booleanValue, "::bool"];
-    if (field.blobValue !== undefined) return [Buffer.from(field.blobValue, "base64"), "::bytea"];
-    if (field.arrayValue !== undefined) {
-      throw new DataApiError("BadRequestException", "Array parameters are not supported");
-    }
-    throw new DataApiError("BadRequestException", `parameter ${name} has no value`);
-  }
-
-  function transactionOf(id: string): pg.PoolClient {
-    const client = transactions.get(id);
-    if (!client) throw new DataApiError("NotFoundException", `Transaction ${id} is not found`);
-    return client;
+  /** Rolls a transaction back and forgets it, remembering why. */
+  async function endTransaction(id: string, reason: string): Promise<void> {
+    const transaction = transactions.get(id);
+    if (!transaction) return;
+    transactions.delete(id);
+    ended.set(id, reason);
+    const broken = await transaction.client.query("ROLLBACK").then(
+      () => false,
+      () => true,
+    );
+    transaction.client.release(broken);
   }
 
   async function begin(body: Record<string, unknown>) {
@@ -370,21 +337,28 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
     }
     // AWS ids are long opaque strings; their exact form does not matter to clients.
     const transactionId = `${randomUUID()}${randomBytes(12).toString("base64url")}`;
-    transactions.set(transactionId, client);
+    const now = Date.now();
+    transactions.set(transactionId, { client, beganAt: now, lastCallAt: now, busy: 0 });
     return { transactionId };
   }
 
   async function end(body: Record<string, unknown>, commit: boolean) {
     const id = requireString(body, "transactionId");
-    const client = transactionOf(id);
+    const { client } = transactionOf(id);
     transactions.delete(id);
+    ended.set(
+      id,
+      commit
+        ? "One previous call resulted in a termination of your transaction (committed)"
+        : "One previous call resulted in a termination of your transaction (rolled back)",
+    );
     let broken = false;
     try {
       const result = await client.query(commit ? "COMMIT" : "ROLLBACK");
       if (commit && result.command === "ROLLBACK") {
         // PostgreSQL answers COMMIT of a failed transaction with a silent rollback.
         throw new DataApiError(
-          "BadRequestException",
+          "DatabaseErrorException",
           "Transaction was rolled back: a statement in it failed",
         );
       }
@@ -440,7 +414,7 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
           : new DataApiError("InternalServerErrorException", (error as Error).message);
       call.status = known.status;
       call.error = known.name;
-      send(response, known.status, JSON.stringify({ message: known.message }), {
+      send(response, known.status, JSON.stringify({ ...known.extra, message: known.message }), {
         "x-amzn-errortype": known.name,
       });
     }
@@ -478,25 +452,13 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
       }),
     openTransactions: () => transactions.size,
     async close() {
-      for (const [id, client] of transactions) {
-        transactions.delete(id);
-        await client.query("ROLLBACK").catch(() => {});
-        client.release();
-      }
+      clearInterval(sweeper);
+      for (const id of [...transactions.keys()]) await endTransaction(id, "the endpoint closed");
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await pool.end();
     },
   };
-}
-
-/** The size of a result's values in PostgreSQL's text format. */
-function resultBytes(rows: unknown[][]): number {
-  let bytes = 0;
-  for (const row of rows) {
-    for (const value of row) if (typeof value === "string") bytes += Buffer.byteLength(value);
-  }
-  return bytes;
 }
 
 function injected(failure: InjectedFailure): DataApiError {
@@ -516,7 +478,10 @@ function sqlError(error: unknown): DataApiError {
   const { message, code, detail } = error as pg.DatabaseError;
   if (!code) return new DataApiError("InternalServerErrorException", String(message));
   const details = detail ? `\n  Detail: ${detail}` : "";
-  return new DataApiError("BadRequestException", `ERROR: ${message}${details}; SQLState: ${code}`);
+  return new DataApiError(
+    "DatabaseErrorException",
+    `ERROR: ${message}${details}; SQLState: ${code}`,
+  );
 }
 
 function requireString(body: Record<string, unknown>, field: string): string {
@@ -525,15 +490,6 @@ function requireString(body: Record<string, unknown>, field: string): string {
     throw new DataApiError("BadRequestException", `${field} is required`);
   }
   return value;
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readBody(request: IncomingMessage): Promise<string> {

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { ERROR_MAX_CHARS } from "../tasks/byteBudgets";
 import type { Task } from "../tasks/model";
-import { MAX_ERROR_LENGTH } from "../tasks/storableOutcomes";
 import { storableText } from "../tasks/storeInputChecks";
 import { METRICS } from "../telemetry/metricNames";
 import type { Logger, Metrics } from "../telemetry/ports";
@@ -47,7 +47,7 @@ export function failedTaskMessage(
     type: task.type,
     attempts: task.attempts,
     // Already capped when stored; capped again for rows written by other means (SQS: 256 KiB).
-    error: storableText(error, MAX_ERROR_LENGTH),
+    error: storableText(error, ERROR_MAX_CHARS),
     failedAt: (task.completedAt ?? now()).toISOString(),
   };
 }

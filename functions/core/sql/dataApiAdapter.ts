@@ -25,9 +25,20 @@ import { RETRY_LATER_SQL_STATES } from "./sqlStates";
  *   `resume.maxWaitMs` (30 s) has passed, then fails with DatabaseUnavailableError.
  *   Retrying is safe: a resuming database ran nothing.
  * - Server faults (500/503/504) and throttling the SDK already retries; a retry loop here
- *   would multiply its attempts. A SQL error's SQLSTATE (`...; SQLState: 23505` in the
- *   message of a DatabaseErrorException, or the deprecated BadRequestException) is copied
- *   to the error's `code`, where node-postgres puts it, so callers can test it the same way.
+ *   would multiply its attempts. A SQL error comes as DatabaseErrorException ("There was an
+ *   error in processing the SQL statement"; BadRequestException, which older endpoints
+ *   send, is deprecated for it in the @aws-sdk/client-rds-data model and handled the same):
+ *   its SQLSTATE (`...; SQLState: 23505` in the message) is copied to the error's `code`,
+ *   where node-postgres puts it, so callers can test it the same way.
+ * - A statement still running after 45 s is cancelled (`continueAfterTimeout: false`, sent
+ *   explicitly: a caller told "failed" must not have work running on behind its back) and
+ *   answered with StatementTimeoutException (Aurora User Guide, data-api-timeouts.html).
+ * - A row over 64 KB or a response over 1 MiB is UnsupportedResultException ("The size was
+ *   too large", SDK model): the statement ran, its answer is lost, and the same statement
+ *   would hit it again, so it surfaces by name. The task store's byte budgets keep every
+ *   statement under both (functions/core/tasks/byteBudgets.ts).
+ * - A transaction the Data API ended (3 minutes without a call, 24 hours in all, or a failed
+ *   statement in it) is TransactionNotFoundException on the next call; it surfaces too.
  * - Errors after which the same call may well succeed shortly become DatabaseUnavailableError
  *   (the API answers 503 with Retry-After; see RETRY_LATER_ERRORS and RETRY_LATER_SQL_STATES).
  *   Every other AWS error surfaces as it is, by name (the API answers 500): a SQL error that
@@ -148,6 +159,7 @@ export function createDataApiSqlPort(options: DataApiSqlPortOptions): SqlPort {
           parameters,
           transactionId,
           includeResultMetadata: true,
+          continueAfterTimeout: false,
         }),
       ),
     );

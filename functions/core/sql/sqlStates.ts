@@ -20,7 +20,10 @@ export const UNAVAILABLE_SQL_STATES: ReadonlySet<string> = new Set([
 
 /**
  * Also worth a retry: a transaction that lost a race (40001 serialization_failure, 40P01
- * deadlock_detected) and a statement cancelled by its timeout (57014 query_canceled).
+ * deadlock_detected) and a statement cancelled by its timeout (57014 query_canceled). Through
+ * the Data API these arrive inside a DatabaseErrorException's message (or the deprecated
+ * BadRequestException's), except the Data API's own 45 s timeout, which is
+ * StatementTimeoutException (RETRY_LATER_ERRORS in dataApiAdapter.ts).
  */
 export const RETRY_LATER_SQL_STATES: ReadonlySet<string> = new Set([
   ...UNAVAILABLE_SQL_STATES,

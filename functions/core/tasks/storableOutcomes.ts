@@ -1,6 +1,7 @@
 /**
  * Makes an executor's outcomes storable before they reach SQL. A result too big for a row
- * (the Data API refuses rows over 64 KB) or one jsonb cannot hold turns into a failure
+ * (over INLINE_RESULT_BYTES as PostgreSQL prints it, see ./byteBudgets.ts: the Data API
+ * refuses rows over 64 KB) or one jsonb cannot hold turns into a failure
  * with the reason: that task ends failed with an explanation, rather than the whole round
  * trip failing on every retry. Error texts are capped (they come from LLM servers and
  * exceptions of any length) and cleaned of NUL characters.
@@ -10,10 +11,9 @@
  * bug: ValidationError naming the outcome's field.
  */
 import { fieldError } from "../fieldIssues";
+import { ERROR_MAX_CHARS } from "./byteBudgets";
 import type { TaskOutcome } from "./model";
 import { isUuid, jsonProblem, storableText } from "./storeInputChecks";
-
-export const MAX_ERROR_LENGTH = 4000;
 
 const STATUSES = new Set(["completed", "pending", "failed", "cancelled"]);
 
@@ -42,7 +42,7 @@ export function storableOutcomes(
 }
 
 function storableOutcome(outcome: TaskOutcome, index: number, maxResultBytes: number): TaskOutcome {
-  const error = (text: unknown) => storableText(String(text), MAX_ERROR_LENGTH);
+  const error = (text: unknown) => storableText(String(text), ERROR_MAX_CHARS);
   switch (outcome.status) {
     case "completed": {
       const problem = jsonProblem(outcome.result ?? null, maxResultBytes);

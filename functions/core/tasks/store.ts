@@ -7,6 +7,16 @@
 import { IdempotencyConflictError, TaskNotFoundError, TaskStateConflictError } from "../errors";
 import { fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";
+import {
+  CLAIM_BYTES,
+  INLINE_INPUT_BYTES,
+  INLINE_RESULT_BYTES,
+  LEASE_ROW_MAX_BYTES,
+  PAGE_BYTES,
+  PAGE_MAX_ROWS,
+  RESPONSE_LIMIT,
+  TEXT_MAX_CHARS,
+} from "./byteBudgets";
 import { decodeCursor, encodeCursor } from "./cursor";
 import {
   type ListTasksQuery,
@@ -36,36 +46,25 @@ import { taskStats } from "./sql/taskStats";
 import { storableOutcomes } from "./storableOutcomes";
 import { isUuid, requireInt, validateNewTask } from "./storeInputChecks";
 
+/**
+ * The byte budgets, all in bytes as PostgreSQL prints the values; the defaults and the
+ * arithmetic that keeps rows and responses under the Data API's limits are in
+ * ./byteBudgets.ts. Tests pass smaller ones; larger ones would break that arithmetic.
+ */
 export interface TaskStoreOptions {
-  /**
-   * Largest task input, as JSON text in bytes. The Data API refuses result rows over
-   * 64 KB, and a row holds the input AND the result: 32 KiB + 24 KiB leaves room for the
-   * rest of the row.
-   */
+  /** Largest task input (default INLINE_INPUT_BYTES); a bigger one is a 400 naming `input`. */
   maxInputBytes?: number;
-  /** Largest task result, as JSON text in bytes; a bigger one fails the task with the reason. */
+  /** Largest task result (default INLINE_RESULT_BYTES); a bigger one fails the task with the reason. */
   maxResultBytes?: number;
-  /**
-   * A list page stops early (with a nextCursor) once its inputs, results and errors reach this
-   * many bytes, so a page stays under the Data API's 1 MiB response cap even after JSON
-   * escaping inflates it.
-   */
+  /** A list page stops early (with a nextCursor) once its inputs, results and errors reach this. */
   maxPageBytes?: number;
   /**
    * A claim stops early (the claim order's prefix, at least one task) once the claimed
-   * inputs reach this many bytes: claimed rows carry their input back, and the Data API
-   * refuses a response over 1 MiB.
+   * inputs and errors reach this, or earlier when the sync's whole response would pass the
+   * Data API's 1 MiB (./byteBudgets.ts).
    */
   maxClaimBytes?: number;
 }
-
-export const DEFAULT_MAX_INPUT_BYTES = 32 * 1024;
-export const DEFAULT_MAX_RESULT_BYTES = 24 * 1024;
-// Counted as stored; the Data API's JSON encoding can double that (every quote and
-// backslash in a JSON string is escaped once more), and 2 × 384 KiB plus the rows' framing
-// stays under its 1 MiB response cap.
-export const DEFAULT_MAX_PAGE_BYTES = 384 * 1024;
-export const DEFAULT_MAX_CLAIM_BYTES = 256 * 1024;
 
 /** Upper bound of one claim: a sanity limit (executors claim their free slots, a handful). */
 const MAX_CLAIM = 1000;
@@ -85,10 +84,10 @@ export class TaskStore implements TaskRepository {
     private readonly sql: SqlPort,
     options: TaskStoreOptions = {},
   ) {
-    this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
-    this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
-    this.maxPageBytes = options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
-    this.maxClaimBytes = options.maxClaimBytes ?? DEFAULT_MAX_CLAIM_BYTES;
+    this.maxInputBytes = options.maxInputBytes ?? INLINE_INPUT_BYTES;
+    this.maxResultBytes = options.maxResultBytes ?? INLINE_RESULT_BYTES;
+    this.maxPageBytes = options.maxPageBytes ?? PAGE_BYTES;
+    this.maxClaimBytes = options.maxClaimBytes ?? CLAIM_BYTES;
   }
 
   async create(newTask: NewTask): Promise<{ task: Task; created: boolean }> {
@@ -119,7 +118,7 @@ export class TaskStore implements TaskRepository {
 
   async list(owner: string, query: ListTasksQuery): Promise<TaskPage> {
     requireOwner(owner);
-    const limit = requireInt("limit", query.limit, 1, 100);
+    const limit = requireInt("limit", query.limit, 1, PAGE_MAX_ROWS);
     if (query.status !== undefined && !TASK_STATUSES.includes(query.status)) {
       throw fieldError("status", `status must be one of ${TASK_STATUSES.join(", ")}`);
     }
@@ -195,6 +194,8 @@ export class TaskStore implements TaskRepository {
       heartbeatIds,
       claimLimit,
       claimBytes: this.maxClaimBytes,
+      // The statement measures its other rows itself; lease rows are small and fixed.
+      responseBytes: RESPONSE_LIMIT - heartbeatIds.length * LEASE_ROW_MAX_BYTES,
     });
   }
 
@@ -245,7 +246,12 @@ function requireOwner(owner: string): void {
 
 /** 1 to 255 characters without NUL (text PostgreSQL can hold and index), else a named error. */
 function requireName(field: string, value: string): void {
-  if (typeof value !== "string" || value === "" || value.length > 255 || value.includes("\u0000")) {
-    throw fieldError(field, `${field} must be 1 to 255 characters without NUL`);
+  if (
+    typeof value !== "string" ||
+    value === "" ||
+    value.length > TEXT_MAX_CHARS ||
+    value.includes("\u0000")
+  ) {
+    throw fieldError(field, `${field} must be 1 to ${TEXT_MAX_CHARS} characters without NUL`);
   }
 }

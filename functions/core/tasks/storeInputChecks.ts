@@ -7,7 +7,9 @@
 import { z } from "zod";
 import { ValidationError } from "../errors";
 import { describeFieldIssues, fieldError, toFieldIssues } from "../fieldIssues";
+import { TEXT_MAX_CHARS } from "./byteBudgets";
 import type { NewTask } from "./model";
+import { printedJsonLength } from "./printedJson";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -21,8 +23,10 @@ export function isUuid(value: unknown): value is string {
 const UNSTORABLE_ESCAPE = /(?<!\\)(?:\\\\)*\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
 /**
- * Why a JSON value cannot be stored in a jsonb column of at most `maxBytes` (measured as
- * its JSON text in UTF-8), or null when it can.
+ * Why a JSON value cannot be stored in a jsonb column of at most `maxBytes`, or null when
+ * it can. Measured as PostgreSQL prints the jsonb back (./printedJson.ts), the size the
+ * Data API's 64 KB row limit counts: a compact array of small numbers prints 1.5× bigger,
+ * `1e+308` as 309 digits.
  */
 export function jsonProblem(value: unknown, maxBytes: number): string | null {
   let text: string | undefined;
@@ -32,8 +36,10 @@ export function jsonProblem(value: unknown, maxBytes: number): string | null {
     return `is not serializable as JSON (${(error as Error).message})`;
   }
   if (text === undefined) return "is required and must be a JSON value";
-  const bytes = Buffer.byteLength(text, "utf8");
-  if (bytes > maxBytes) return `is ${bytes} bytes as JSON, over the limit of ${maxBytes} bytes`;
+  const bytes = printedJsonLength(text);
+  if (bytes > maxBytes) {
+    return `is ${bytes} bytes as JSON, over the limit of ${maxBytes} bytes (counted as PostgreSQL prints jsonb: ", " and ": " separators, numbers in full)`;
+  }
   if (UNSTORABLE_ESCAPE.test(text)) {
     return "contains a NUL character or an unpaired surrogate, which cannot be stored";
   }
@@ -47,19 +53,20 @@ const INT4_MAX = 2_147_483_647;
 const INT4_MIN = -2_147_483_648;
 
 // owner and idempotency_key share a btree index entry (limit ~2.7 kB): 255 characters each
-// keeps it under that even at 4 bytes a character.
+// keeps it under that even at 3 bytes a UTF-16 unit; every text column's cap is also part
+// of the row's byte arithmetic (./byteBudgets.ts).
 // Typed as NewTask's checker, so a settable column added to the task row (./taskRow.ts)
 // fails to compile here until its check is written.
 const NewTaskSchema: z.ZodType<NewTask> = z.object({
-  owner: noNul(z.string().min(1).max(255)),
-  type: noNul(z.string().min(1).max(255)),
-  title: noNul(z.string()).nullable(),
+  owner: noNul(z.string().min(1).max(TEXT_MAX_CHARS)),
+  type: noNul(z.string().min(1).max(TEXT_MAX_CHARS)),
+  title: noNul(z.string().max(TEXT_MAX_CHARS)).nullable(),
   input: z.unknown(),
   priority: z.number().int().min(INT4_MIN).max(INT4_MAX),
   runAt: z.date().nullable(),
   maxAttempts: z.number().int().min(1).max(INT4_MAX),
-  model: noNul(z.string().min(1).max(255)),
-  idempotencyKey: noNul(z.string().min(1).max(255)).nullable(),
+  model: noNul(z.string().min(1).max(TEXT_MAX_CHARS)),
+  idempotencyKey: noNul(z.string().min(1).max(TEXT_MAX_CHARS)).nullable(),
 });
 
 /** Checks a NewTask; ValidationError listing every field that cannot be stored. */

@@ -13,6 +13,7 @@
  * `request_hash` is internal: not a Task field, read only by findByIdempotencyKey.
  */
 import { z } from "zod";
+import { FIXED_COLUMNS_MAX_BYTES } from "./byteBudgets";
 import { TaskStatusSchema } from "./model";
 
 /** How a column is stored and decoded. Rows are decoded with zod rather than cast: if an
@@ -171,7 +172,7 @@ export function taskColumns(
  * Every column but the bulky ones (input and result), as typed NULLs: how settled and
  * recovered rows come back. The executor already holds both, and a round trip must stay
  * under the Data API's 1 MiB response cap even when it recovers 100 dead workers' tasks
- * with 56 KiB rows.
+ * whose inputs and results are at their budgets (./byteBudgets.ts).
  */
 export const slimTaskColumns = (alias?: string) => taskColumns(alias, (c) => !c.bulky);
 
@@ -180,6 +181,23 @@ export const slimColumnsOnly = (alias: string) =>
   TASK_COLUMNS.filter(([, c]) => !c.bulky)
     .map(([, c]) => `${alias}.${c.sql}`)
     .join(", ");
+
+/**
+ * SQL for a row's size as the Data API counts it (./byteBudgets.ts): its text and jsonb
+ * columns measured as PostgreSQL prints them, every other column at its printed maximum
+ * (FIXED_COLUMNS_MAX_BYTES). Columns for which `present` says no are NULLs in that row and
+ * count nothing. `alias` qualifies the columns.
+ */
+export function rowBytesSql(alias: string, present: (c: TaskColumn) => boolean = () => true) {
+  const measured = TASK_COLUMNS.filter(([, c]) => present(c) && c.kind !== "status").flatMap(
+    ([, c]) => {
+      if (c.kind === "text") return [`coalesce(octet_length(${alias}.${c.sql}), 0)`];
+      if (c.kind === "json") return [`coalesce(octet_length(${alias}.${c.sql}::text), 0)`];
+      return [];
+    },
+  );
+  return [...measured, String(FIXED_COLUMNS_MAX_BYTES)].join(" + ");
+}
 
 const TaskRowSchema = z
   .object(

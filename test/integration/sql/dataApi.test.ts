@@ -229,7 +229,7 @@ describe("Data API adapter against a real PostgreSQL", () => {
 
     // Assess
     await expect(duplicate).rejects.toMatchObject({
-      name: "BadRequestException",
+      name: "DatabaseErrorException",
       code: "23505",
       message: expect.stringMatching(/duplicate key value/),
     });
@@ -247,23 +247,24 @@ describe("Data API adapter against a real PostgreSQL", () => {
     });
 
     // Assess
-    await expect(untyped).rejects.toMatchObject({ name: "BadRequestException", code: "42883" });
+    await expect(untyped).rejects.toMatchObject({ name: "DatabaseErrorException", code: "42883" });
   });
 
   it("refuses a result over the Data API's 1 MiB limit, which node-postgres returns", async () => {
-    // Prepare: 1.1 MB of data in 11 rows; 0.9 MB is still fine
-    const statement = "SELECT repeat('x', 100000) AS big FROM generate_series(1, :rows)";
+    // Prepare: rows of 60,000 bytes (under the 64 KB row limit): 18 of them are 1,080,000
+    // bytes, over 1 MiB (1,048,576); 17 (1,020,000) are still fine
+    const statement = "SELECT repeat('x', 60000) AS big FROM generate_series(1, :rows)";
 
     // Act
-    const viaPg = await direct.query(statement, { rows: 11 });
-    const underLimit = await dataApi.query(statement, { rows: 9 });
-    const overLimit = dataApi.query(statement, { rows: 11 });
+    const viaPg = await direct.query(statement, { rows: 18 });
+    const underLimit = await dataApi.query(statement, { rows: 17 });
+    const overLimit = dataApi.query(statement, { rows: 18 });
 
     // Assess
-    expect(viaPg).toHaveLength(11);
-    expect(underLimit).toHaveLength(9);
+    expect(viaPg).toHaveLength(18);
+    expect(underLimit).toHaveLength(17);
     await expect(overLimit).rejects.toMatchObject({
-      name: "BadRequestException",
+      name: "UnsupportedResultException",
       message: expect.stringMatching(/response size limit/),
     });
   });
@@ -367,12 +368,12 @@ describe("Data API adapter against a real PostgreSQL", () => {
 
     // Assess: the caller sees a failure although the row exists, exactly once (the SDK's
     // own retries of the 500 each meet the primary key); leases make this safe for claims.
-    await expect(run).rejects.toMatchObject({ name: "BadRequestException", code: "23505" });
+    await expect(run).rejects.toMatchObject({ name: "DatabaseErrorException", code: "23505" });
     server.clearFailures();
     expect(await direct.query("SELECT id FROM samples")).toEqual([{ id: sample.id }]);
   });
 
-  it("answers NotFoundException for an unknown transaction id", async () => {
+  it("answers TransactionNotFoundException for an unknown transaction id", async () => {
     // Prepare
     const { ExecuteStatementCommand } = await import("@aws-sdk/client-rds-data");
 
@@ -387,6 +388,9 @@ describe("Data API adapter against a real PostgreSQL", () => {
     );
 
     // Assess
-    await expect(run).rejects.toMatchObject({ name: "NotFoundException" });
+    await expect(run).rejects.toMatchObject({
+      name: "TransactionNotFoundException",
+      message: expect.stringMatching(/^Transaction no-such-transaction is not found/),
+    });
   });
 });

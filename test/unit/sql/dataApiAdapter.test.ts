@@ -272,6 +272,7 @@ describe("Data API adapter: statements", () => {
       database: "tasks",
       sql: expect.stringContaining("UPDATE tasks"),
       includeResultMetadata: true,
+      continueAfterTimeout: false,
       transactionId: undefined,
       parameters: [
         {

@@ -17,11 +17,12 @@
  *
  * Parameters: `:worker_id`, `:lease_seconds`; `:outcomes`, a JSON array of
  * {id, status, result, error, run_at}; `:heartbeat_ids`, a JSON array of ids (the Data API
- * cannot send array parameters); `:claim_limit`; `:claim_bytes`.
+ * cannot send array parameters); `:claim_limit`; `:claim_bytes`; `:response_bytes`, what the
+ * settled, recovered and claimed rows together may print (../byteBudgets.ts).
  */
 import { json, type SqlPort } from "../../sql/port";
 import type { LeaseState, SyncResult, TaskOutcome } from "../model";
-import { rowToTask, slimColumnsOnly, slimTaskColumns, taskColumns } from "../taskRow";
+import { rowBytesSql, rowToTask, slimColumnsOnly, slimTaskColumns, taskColumns } from "../taskRow";
 
 /** A lease runs `:lease_seconds` from the statement's time. */
 const LEASE_EXPIRES_AT = "now() + cast(:lease_seconds AS integer) * interval '1 second'";
@@ -50,6 +51,10 @@ const LEASE_ROW = taskColumns(undefined, (c) => LEASE_COLUMNS.includes(c.sql));
 
 /** Expired leases recovered per call: keeps the statement short; every loop makes one. */
 export const RECOVERY_BATCH = 100;
+
+/** The printed size of a settled or recovered row (`r`), and of a whole claimed row (`d`). */
+const SLIM_ROW_BYTES = rowBytesSql("r", (c) => !c.bulky);
+const FULL_ROW_BYTES = rowBytesSql("d");
 
 /** A retry that stays a retry: not cancelled meanwhile, attempts left. */
 const RETRIES = "o.status = 'pending' AND NOT t.cancel_requested AND t.attempts < t.max_attempts";
@@ -150,25 +155,38 @@ recovered AS (
 -- Claim: up to claim_limit due pending rows in claim order, locked with SKIP LOCKED so
 -- concurrent workers split the queue instead of queueing on each other, then leased to
 -- this worker. Every claim is an attempt: attempts + 1, started_at = now. The fitting CTE
--- keeps the prefix of the claim order whose inputs (and last errors) total at most claim_bytes
--- (always the first row): claimed rows carry their input back, and the Data API refuses a
--- response over 1 MiB. The rows it leaves out stay pending for the next claim.
+-- keeps the prefix of the claim order that the Data API can send back (it refuses a
+-- response over 1 MiB), sizes as PostgreSQL prints them: the claimed rows, whole, plus the
+-- settled and recovered rows already written, within response_bytes; and within that, the
+-- claimed inputs (and last errors, and results, which pending rows do not hold) within
+-- claim_bytes, except for the first row. The rows it leaves out stay pending for the next
+-- claim.
 due AS (
   SELECT id, priority, run_at,
-         octet_length(input::text) + coalesce(octet_length(error), 0) AS row_bytes
-  FROM tasks
+         octet_length(input::text) + coalesce(octet_length(result::text), 0)
+           + coalesce(octet_length(error), 0) AS payload_bytes,
+         ${FULL_ROW_BYTES} AS row_bytes
+  FROM tasks AS d
   WHERE status = 'pending' AND run_at <= now()
   ORDER BY ${CLAIM_ORDER}
   LIMIT cast(:claim_limit AS integer)
   FOR UPDATE SKIP LOCKED
 ),
+answered AS (
+  SELECT (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM settled AS r)
+       + (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM recovered AS r) AS bytes
+),
 fitting AS (
-  SELECT id
+  SELECT d.id
   FROM (SELECT id,
-               row_number() OVER (ORDER BY ${CLAIM_ORDER}) AS position,
-               sum(row_bytes) OVER (ORDER BY ${CLAIM_ORDER} ROWS UNBOUNDED PRECEDING) AS bytes
-        FROM due) AS d
-  WHERE position = 1 OR bytes <= cast(:claim_bytes AS bigint)
+               row_number() OVER running AS position,
+               sum(payload_bytes) OVER running AS payload,
+               sum(row_bytes) OVER running AS bytes
+        FROM due
+        WINDOW running AS (ORDER BY ${CLAIM_ORDER} ROWS UNBOUNDED PRECEDING)) AS d,
+       answered AS a
+  WHERE (d.position = 1 OR d.payload <= cast(:claim_bytes AS bigint))
+    AND a.bytes + d.bytes <= cast(:response_bytes AS bigint)
 ),
 claimed AS (
   UPDATE tasks AS t SET
@@ -220,6 +238,7 @@ export async function syncTasks(
     heartbeatIds: readonly string[];
     claimLimit: number;
     claimBytes: number;
+    responseBytes: number;
   },
 ): Promise<SyncResult> {
   const rows = await sql.query<{ kind: string }>(SYNC_TASKS, {
@@ -229,6 +248,7 @@ export async function syncTasks(
     heartbeat_ids: json(params.heartbeatIds),
     claim_limit: params.claimLimit,
     claim_bytes: params.claimBytes,
+    response_bytes: params.responseBytes,
   });
   const result: SyncResult = { settled: [], leases: [], claimed: [], recovered: [] };
   for (const row of rows) {
