@@ -5,6 +5,7 @@ import {
   DatabaseSettingsSchema,
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
+  RealtimeSettingsSchema,
   readSettings,
 } from "../core/config/settings";
 import { ValidationError } from "../core/errors";
@@ -18,6 +19,8 @@ import { ExecutorScheduleEventSchema } from "../core/executor/scheduleEvent";
 import type { ExecutorSummary } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
+import { createTaskEvents } from "../core/realtime/fromSettings";
+import type { TaskEvents } from "../core/realtime/port";
 import { createSqlPort } from "../core/sql/fromSettings";
 import type { SqlPort } from "../core/sql/port";
 import type { TaskRepository } from "../core/tasks/model";
@@ -45,6 +48,8 @@ export interface ExecutorHandlerDeps {
     forInvocation?(invocation: InvocationInfo, keys?: LogFields): Logger;
   };
   metrics: Metrics;
+  /** Real-time events (status changes, streamed output); none when absent. */
+  events?: TaskEvents;
   clock?: Clock;
   tuning?: Partial<ExecutorTuning>;
 }
@@ -88,6 +93,7 @@ export function createExecutorHandler(
           settings: d.settings,
           workerId,
           tuning: d.tuning,
+          events: d.events,
         },
         // Read on every turn: the loop winds down as the Lambda's timeout nears.
         () => context.getRemainingTimeInMillis(),
@@ -116,6 +122,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   const database = readSettings(DatabaseSettingsSchema, env);
   const ollama = readSettings(OllamaSettingsSchema, env);
   const executor = readSettings(ExecutorSettingsSchema, env);
+  const realtime = readSettings(RealtimeSettingsSchema, env);
 
   const sql = createSqlPort(database, {
     logger,
@@ -140,6 +147,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
       settings: { ...executor, ...ollama },
       logger,
       metrics,
+      events: createTaskEvents(realtime, { logger, metrics }),
     },
   };
   return container;

@@ -1,6 +1,7 @@
 import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
 import { header, jsonResponse } from "../http";
+import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import {
   CreateTaskBodySchema,
@@ -113,6 +114,7 @@ export const createTaskRoute: CallerHandler = {
       model: model.value,
       idempotencyKey,
     });
+    if (created) await publishStatus(deps, task);
     return created
       ? jsonResponse(201, toTaskView(task), { location: `/api/tasks/${task.id}` })
       : jsonResponse(200, toTaskView(task));

@@ -1,4 +1,5 @@
 import { jsonResponse } from "../http";
+import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
@@ -17,6 +18,7 @@ export const retryTaskRoute: CallerHandler = {
 
   async handle({ params, caller }, deps) {
     const task = await deps.tasks.retry(caller, taskIdParam(params));
+    await publishStatus(deps, task);
     return jsonResponse(200, toTaskView(task));
   },
 };
