@@ -130,7 +130,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     pg: { max: 3 },
   });
   const queueUrl = executor.FAILED_TASKS_QUEUE_URL;
-  const sqs = queueUrl ? new SQSClient({}) : undefined;
+  const sqs = queueUrl || realtime.REALTIME_QUEUE_URL ? new SQSClient({}) : undefined;
   const notifier =
     sqs && queueUrl
       ? createSqsFailedTaskNotifier({ sqs, queueUrl, logger, metrics })
@@ -147,7 +147,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
       settings: { ...executor, ...ollama },
       logger,
       metrics,
-      events: createTaskEvents(realtime, { logger, metrics }),
+      events: createTaskEvents(realtime, { logger, metrics }, sqs ? () => sqs : undefined),
     },
   };
   return container;

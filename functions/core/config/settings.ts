@@ -136,6 +136,8 @@ export const RealtimeSettingsSchema = z
     REALTIME_PUBLISH_URL: z
       .url({ error: "REALTIME_PUBLISH_URL must be a URL such as https://<http domain>/event" })
       .optional(),
+    /** The FIFO queue the relay publishes from (the executor, in its VPC without a NAT). */
+    REALTIME_QUEUE_URL: url("REALTIME_QUEUE_URL").optional(),
     REALTIME_API_KEY: z
       .string()
       .min(16, { error: "REALTIME_API_KEY must be at least 16 characters" })

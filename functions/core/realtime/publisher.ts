@@ -49,8 +49,8 @@ export const DEFAULT_PUBLISHER_TUNING: PublisherTuning = {
 
 /** Flush's default wait: short, as it runs at the end of every api request that published. */
 const DEFAULT_FLUSH_TIMEOUT_MS = 2_000;
-/** Characters of text per output event: at most 4 bytes each in UTF-8, far under 240 KB. */
-const MAX_DELTA_CHARS = 16_384;
+/** Characters of text per output event: at most 32 KB in UTF-8, so 5 of them fit one 256 KiB SQS message (the relay). */
+const MAX_DELTA_CHARS = 8_192;
 
 interface OutputBuffer {
   channel: string;
