@@ -9,6 +9,7 @@ import {
   onlyResource,
   pipelineFunction,
   policyStatements,
+  property,
   referencedId,
   referencedIds,
   resourcesOf,
@@ -79,8 +80,9 @@ describe("the real-time Event API", () => {
 
     // Act
     const [, api] = onlyResource(template, "AWS::AppSync::Api");
-    const providers = (
-      api.Properties?.EventConfig as { AuthProviders: Array<Record<string, unknown>> }
+    const providers = property<{ AuthProviders: Array<Record<string, unknown>> }>(
+      api,
+      "EventConfig",
     ).AuthProviders;
 
     // Assess
