@@ -6,6 +6,13 @@
  * `connection_init` → `connection_ack`, `subscribe` (each with its authorization) →
  * `subscribe_success` / `subscribe_error`, `data` events, `unsubscribe`.
  * Used by the e2e tests and the bench; the lead's client library can reuse it.
+ *
+ * Not aws-amplify's `events` (aws-amplify 6.22.1, @aws-amplify/api-graphql 4.10.1): it cannot
+ * reach a plain-http endpoint, as dist/esm/Providers/AWSWebSocketProvider/appsyncUrl.mjs
+ * turns every endpoint into `wss://` (line 5 `const protocol = 'wss://'`, lines 31-32
+ * `.replace('https://', protocol).replace('http://', protocol)`), and it opens the socket
+ * with the global `WebSocket` (AWSWebSocketProvider/index.mjs line 717), which Node 20 has
+ * only behind --experimental-websocket.
  */
 import { randomUUID } from "node:crypto";
 import WebSocket from "ws";

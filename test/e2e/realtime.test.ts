@@ -130,6 +130,70 @@ describe("real-time task events", { timeout: 3 * COMPLETE_MS }, () => {
     expect(last.task).not.toHaveProperty("result");
   });
 
+  it.skipIf(REMOTE)(
+    "publishes a retry after a failed attempt, with the new attempt's output from seq 0",
+    async () => {
+      // Prepare: the first call fails mid-stream (after one chunk of text), the retry succeeds.
+      const { tokenA, local } = target.current;
+      local?.ollama.respondWith(() => "second attempt answer");
+      local?.ollama.fail({ times: 1, midStream: true });
+      const connection = await connect(tokenA);
+      const subscription = await connection.subscribe<TaskEvent>(channelOf(tokenA));
+
+      // Act
+      const created = await createTask(tokenA, {
+        type: "prompt",
+        input: { prompt: "fails once" },
+        runAt: new Date(Date.now() + 1_500).toISOString(),
+      });
+      await subscription.waitFor(
+        (events) => statusesOf(events, created.id).some(isFinalStatus),
+        COMPLETE_MS,
+      );
+      const stored = await waitForFinal(tokenA, created.id);
+
+      // Assess
+      expect(statusesOf(subscription.events, created.id)).toEqual([
+        "pending",
+        "in_progress",
+        "pending",
+        "in_progress",
+        "completed",
+      ]);
+      const second = subscription.events.filter(
+        (e): e is OutputEvent => e.type === "output" && e.taskId === created.id && e.attempt === 2,
+      );
+      expect(second[0]?.seq).toBe(0);
+      expect(second.map((e) => e.delta).join("")).toBe(stored.result?.response);
+    },
+  );
+
+  it("publishes the API's cancel and retry", async () => {
+    // Prepare
+    const { tokenA, api } = target.current;
+    const connection = await connect(tokenA);
+    const subscription = await connection.subscribe<TaskEvent>(channelOf(tokenA));
+    const created = await createTask(tokenA, {
+      type: "prompt",
+      input: { prompt: "later" },
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+
+    // Act
+    await api.request("POST", `/api/tasks/${created.id}/cancel`, { token: tokenA });
+    await api.request("POST", `/api/tasks/${created.id}/retry`, { token: tokenA });
+    await api.request("POST", `/api/tasks/${created.id}/cancel`, { token: tokenA });
+    await subscription.waitFor((events) => statusesOf(events, created.id).length === 4, 30_000);
+
+    // Assess
+    expect(statusesOf(subscription.events, created.id)).toEqual([
+      "pending",
+      "cancelled",
+      "pending",
+      "cancelled",
+    ]);
+  });
+
   it("refuses a subscription to another caller's channel, and wildcards", async () => {
     // Prepare
     const { tokenA, tokenB } = target.current;
