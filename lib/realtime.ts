@@ -14,7 +14,7 @@
  *   AppSync APIs by their URLs, and browsers need this API public:
  *   https://docs.aws.amazon.com/appsync/latest/devguide/using-private-apis.html.)
  */
-import { Duration, type RemovalPolicy, Stack, Token, Validations } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Token, Validations } from "aws-cdk-lib";
 import {
   AppSyncAuthorizationType,
   type ChannelNamespace,
@@ -141,11 +141,6 @@ export class Realtime extends Construct {
   ): void {
     fn.addEnvironment("REALTIME_QUEUE_URL", this.relayQueue.queueUrl);
     this.relayQueue.grantSendMessages(fn);
-  }
-
-  /** The region the API is in, for clients' configuration. */
-  get region(): string {
-    return Stack.of(this).region;
   }
 }
 

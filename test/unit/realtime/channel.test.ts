@@ -6,6 +6,8 @@ import {
   parseChannel,
 } from "../../../functions/core/realtime/channel";
 
+/** The channel of a task owner (functions/core/realtime/channel.ts): as is when safe, hashed otherwise, and AppSync's channel path rules. */
+
 describe("channelForOwner", () => {
   it("uses a channel-safe sub as it is (Cognito's UUID subs)", () => {
     // Act

@@ -7,6 +7,8 @@ import {
   type ServerMessage,
 } from "../../../functions/local/realtime/protocol";
 
+/** The local Event API's WebSocket protocol, message by message (functions/local/realtime/protocol.ts). */
+
 /** A connection whose tokens are `token-<sub>`; anything else is refused. */
 function aConnection(broker = new ChannelBroker(), connectionId = "c1") {
   const sent: ServerMessage[] = [];

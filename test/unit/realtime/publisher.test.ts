@@ -8,6 +8,8 @@ import {
 import { silentLogger } from "../../../functions/core/telemetry/ports";
 import { aTask } from "../../support/taskFixture";
 
+/** The task event publisher: status events, output batching (4 KiB or 250 ms), per-channel order, failures counted, bounded queue. */
+
 interface Sent {
   channel: string;
   events: TaskEvent[];
