@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { channelForOwner } from "../../functions/core/realtime/channel";
 import { waitFor } from "../../testkit/waitFor";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, ensureChromium } from "../support/chromium";
 import { REMOTE, useE2eTarget } from "../support/e2eTarget";
@@ -82,6 +83,15 @@ describe.skipIf(Boolean(skipReason))("the console page", { timeout: 180_000 }, (
     expect(stored.result?.response).toBe(answer);
     expect(await page.getByRole("status").textContent()).toContain("Live");
     expect(errors).toEqual([]);
+    // The page's copy of the channel rule agrees with core's, hashed subs included.
+    for (const sub of ["alice@example.com", "3f8e6a2c-1b2d-4c5e-8f90-a1b2c3d4e5f6"]) {
+      const inPage = await page.evaluate(
+        (value) =>
+          (globalThis as unknown as { channelFor(s: string): Promise<string> }).channelFor(value),
+        sub,
+      );
+      expect(inPage).toBe(channelForOwner(sub));
+    }
   });
 
   it("cancels a pending task and offers to retry it", async () => {
