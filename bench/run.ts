@@ -5,6 +5,7 @@ import { benchLlmUtilization } from "./llmUtilization";
 import { benchPgBoss } from "./pgBoss";
 import { benchPickupLatency } from "./pickupLatency";
 import { benchQueueCeiling } from "./queueCeiling";
+import { benchRealtime } from "./realtime";
 import { benchIdleStatements } from "./statementCount";
 import { parseBenchArgs } from "./support/args";
 import { describeMachine } from "./support/machine";
@@ -51,6 +52,8 @@ const FULL = {
   apiRate: 50,
   apiDurationMs: 10_000,
   apiWarmupMs: 1_000,
+  realtimeTasks: 100,
+  realtimeAnswerWords: 300,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -60,6 +63,7 @@ const QUICK: typeof FULL = {
   llmTasks: 24,
   timedRunMs: 10_000,
   apiDurationMs: 2_000,
+  realtimeTasks: 20,
 };
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -149,6 +153,15 @@ try {
       requestsPerSecond: sizes.apiRate,
       durationMs: sizes.apiDurationMs,
       warmupMs: sizes.apiWarmupMs,
+      log,
+    });
+  }
+
+  if (args.only.has("realtime")) {
+    partial.realtime = await benchRealtime({
+      freshDatabase,
+      tasks: sizes.realtimeTasks,
+      answerWords: sizes.realtimeAnswerWords,
       log,
     });
   }

@@ -59,6 +59,9 @@ export class PipelineApi extends Construct {
   readonly function: NodejsFunction;
   readonly userPool?: UserPool;
   readonly userPoolClient?: UserPoolClient;
+  /** The JWT issuer and audiences the authorizer accepts (the real-time channel reuses them). */
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string[];
   /** The stage's URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/ */
   readonly url: string;
 
@@ -139,6 +142,9 @@ export class PipelineApi extends Construct {
       audience = auth.audience;
     }
 
+    // Read by the real-time channel too (lib/realtime.ts): its subscribers use the same tokens.
+    this.jwtIssuer = issuer;
+    this.jwtAudience = audience;
     const authorizer = new HttpJwtAuthorizer("JwtAuthorizer", issuer, {
       jwtAudience: audience,
       identitySource: ["$request.header.Authorization"],

@@ -203,6 +203,17 @@ export class Monitoring extends Construct {
         [executorMetric("executorLoops", "Sum")],
         [executorMetric("databaseErrors", "Sum"), executorMetric("failedTaskNotifyErrors", "Sum")],
       ),
+      // Real-time publishes (functions/core/realtime): both Lambdas publish.
+      graph(
+        "Real-time publishes",
+        (["executor", "api"] as const).map((service) =>
+          this.pipelineMetric(service, "realtimePublishes", "Sum", Duration.minutes(1)),
+        ),
+        (["executor", "api"] as const).flatMap((service) => [
+          this.pipelineMetric(service, "realtimePublishErrors", "Sum", Duration.minutes(1)),
+          this.pipelineMetric(service, "realtimeEventsDropped", "Sum", Duration.minutes(1)),
+        ]),
+      ),
     );
     this.dashboard.addWidgets(
       graph(

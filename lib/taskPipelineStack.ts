@@ -11,6 +11,7 @@ import { Monitoring } from "./monitoring";
 import { Network } from "./network";
 import { Ollama } from "./ollama";
 import { projectPath } from "./paths";
+import { Realtime } from "./realtime";
 
 export interface TaskPipelineStackProps extends StackProps {
   readonly environmentName: string;
@@ -33,6 +34,7 @@ export class TaskPipelineStack extends Stack {
   readonly api: PipelineApi;
   readonly migrations: Migrations;
   readonly monitoring: Monitoring;
+  readonly realtime: Realtime;
 
   constructor(scope: Construct, id: string, props: TaskPipelineStackProps) {
     super(scope, id, props);
@@ -121,6 +123,18 @@ export class TaskPipelineStack extends Stack {
     // No request before the tables exist.
     this.api.stage.node.addDependency(this.migrations.resource);
 
+    // Task events to subscribers (docs/design.md "Real time"): the api publishes directly,
+    // the executor (no route out of its VPC) through the relay queue on its SQS endpoint.
+    this.realtime = new Realtime(this, "Realtime", {
+      environmentName,
+      jwtIssuer: this.api.jwtIssuer,
+      jwtAudience: this.api.jwtAudience,
+      logRetention,
+      removalPolicy,
+    });
+    this.realtime.grantDirectPublish(this.api.function);
+    this.realtime.grantRelayedPublish(this.executor.function);
+
     this.monitoring = new Monitoring(this, "Monitoring", {
       environmentName,
       settings: settings.alarms,
@@ -139,6 +153,9 @@ export class TaskPipelineStack extends Stack {
       new CfnOutput(this, "UserPoolClientId", { value: this.api.userPoolClient.userPoolClientId });
     }
     new CfnOutput(this, "DashboardName", { value: this.monitoring.dashboardName });
+    // What the console's config.json holds (console/, functions/local/consoleFiles.ts).
+    new CfnOutput(this, "RealtimeUrl", { value: this.realtime.realtimeUrl });
+    new CfnOutput(this, "RealtimeHttpHost", { value: this.realtime.api.httpDns });
     new CfnOutput(this, "FailedTasksQueueUrl", { value: this.failedTasks.queueUrl });
     new CfnOutput(this, "AlarmTopicArn", { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, "DatabaseClusterArn", { value: this.database.cluster.clusterArn });

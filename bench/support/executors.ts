@@ -9,6 +9,7 @@ import type { ExecutorLoopSettings } from "../../functions/core/executor/loop";
 import { executorReserveMs, runExecutor } from "../../functions/core/executor/loop";
 import type { ExecutorSummary } from "../../functions/core/executor/summary";
 import { createLlmClient } from "../../functions/core/llm";
+import type { TaskEvents } from "../../functions/core/realtime/port";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
 import { TaskStore } from "../../functions/core/tasks/store";
 import type { TaskTypeRegistry } from "../../functions/core/taskTypes/registry";
@@ -32,6 +33,8 @@ export interface ExecutorFleetOptions {
   /** Hard bound on the run; claiming stops earlier by the executor's own reserve. */
   maxRunMs: number;
   workerPrefix: string;
+  /** Real-time events (the realtime bench); none by default. */
+  events?: TaskEvents;
 }
 
 export interface ExecutorFleet {
@@ -83,6 +86,7 @@ export function startExecutorFleet(options: ExecutorFleetOptions): ExecutorFleet
         settings,
         workerId: `${options.workerPrefix}-${i + 1}`,
         signal: stop.signal,
+        events: options.events,
       },
       budgetMs,
     ).finally(() => pool.close());

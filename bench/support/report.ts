@@ -3,6 +3,7 @@ import type { LlmUtilizationResult } from "../llmUtilization";
 import type { PgBossResult, PgBossRun } from "../pgBoss";
 import type { PickupLatencyResult } from "../pickupLatency";
 import type { QueueCeilingRun } from "../queueCeiling";
+import type { RealtimeBenchResult } from "../realtime";
 import type { IdleStatementsResult } from "../statementCount";
 import type { Machine } from "./machine";
 import { formatJson } from "./results";
@@ -21,6 +22,7 @@ export interface BenchResults {
   idleStatements?: IdleStatementsResult;
   pickupLatency?: PickupLatencyResult[];
   api?: ApiLatencyResult;
+  realtime?: RealtimeBenchResult;
   verdicts: Verdict[];
 }
 
@@ -155,6 +157,24 @@ function judge(results: Omit<BenchResults, "verdicts">): Verdict[] {
       target: "(reported; every request 201)",
       met: failed === 0 ? null : false,
     });
+  }
+  if (results.realtime) {
+    const r = results.realtime;
+    const d = r.statusDelayMs;
+    lines.push(
+      {
+        benchmark: "real time, publishes per completed task",
+        figure: `${r.publishesPerTask.toFixed(1)} (${r.outputEventsPerTask.toFixed(1)} output events a task; ${r.completed}/${r.tasks} tasks)`,
+        target: "-",
+        met: null,
+      },
+      {
+        benchmark: "real time, status change → subscriber",
+        figure: d ? `p50 ${d.p50.toFixed(1)} ms, p95 ${d.p95.toFixed(1)} ms` : "none received",
+        target: "-",
+        met: null,
+      },
+    );
   }
   return lines;
 }

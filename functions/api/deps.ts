@@ -1,5 +1,6 @@
 import type { ApiSettings } from "../core/config/settings";
 import type { ModelSettings } from "../core/llm";
+import type { TaskEvents } from "../core/realtime/port";
 import type { SqlPort } from "../core/sql/port";
 import type { TaskRepository } from "../core/tasks/model";
 import type { TaskTypeRegistry } from "../core/taskTypes/registry";
@@ -27,6 +28,8 @@ export interface ApiDeps {
    * an executor. Absent: the executor finds the task at its next tick or poll.
    */
   wake?: { marker: DueMarker; waker: Waker };
+  /** Real-time status events for creates, cancels and retries; none when absent. */
+  events?: TaskEvents;
   /** Wall clock (ms since epoch); injected so time-dependent checks can be tested. */
   now?: () => number;
 }

@@ -2,9 +2,11 @@ import {
   ApiSettingsSchema,
   DatabaseSettingsSchema,
   OllamaSettingsSchema,
+  RealtimeSettingsSchema,
   readSettings,
   WakeSettingsSchema,
 } from "../core/config/settings";
+import { createTaskEvents } from "../core/realtime/fromSettings";
 import { createSqlPort } from "../core/sql/fromSettings";
 import { TaskStore } from "../core/tasks/store";
 import { createTaskTypeRegistry } from "../core/taskTypes/registry";
@@ -26,10 +28,12 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
   const api = readSettings(ApiSettingsSchema, env);
   const database = readSettings(DatabaseSettingsSchema, env);
   const ollama = readSettings(OllamaSettingsSchema, env);
+  const realtime = readSettings(RealtimeSettingsSchema, env);
   const environment = env.PIPELINE_ENV || "local";
   const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
 
   const logger = createServiceLogger({ service: "api", environment });
+  const metrics = createEmfMetrics({ service: "api", environment });
   const sql = createSqlPort(database, {
     logger,
     // Used when DATABASE_URL is set (local runtime): a request waits at most 5 s for a
@@ -45,7 +49,8 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
       models: { OLLAMA_MODEL: ollama.OLLAMA_MODEL, OLLAMA_MODELS: ollama.OLLAMA_MODELS },
     },
     logger,
-    metrics: createEmfMetrics({ service: "api", environment }),
+    metrics,
+    events: createTaskEvents(realtime, { logger, metrics }),
     ...(wake.scaleToZero || wake.waker !== noWaker ? { wake } : {}),
   };
 }

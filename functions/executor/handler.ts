@@ -5,6 +5,7 @@ import {
   DatabaseSettingsSchema,
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
+  RealtimeSettingsSchema,
   readSettings,
   WakeSettingsSchema,
 } from "../core/config/settings";
@@ -19,6 +20,8 @@ import { ExecutorEventSchema, isWake } from "../core/executor/scheduleEvent";
 import { type ExecutorSummary, emptyCounts } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
+import { createTaskEvents } from "../core/realtime/fromSettings";
+import type { TaskEvents } from "../core/realtime/port";
 import { createSqlPort } from "../core/sql/fromSettings";
 import type { SqlPort } from "../core/sql/port";
 import type { TaskRepository } from "../core/tasks/model";
@@ -50,6 +53,8 @@ export interface ExecutorHandlerDeps {
     forInvocation?(invocation: InvocationInfo, keys?: LogFields): Logger;
   };
   metrics: Metrics;
+  /** Real-time events (status changes, streamed output); none when absent. */
+  events?: TaskEvents;
   clock?: Clock;
   tuning?: Partial<ExecutorTuning>;
   /** Scale to zero: a tick with nothing due returns at once, an idle loop stops. */
@@ -108,6 +113,7 @@ export function createExecutorHandler(
           dueMarker: d.dueMarker,
           llmProbe: d.llmProbe,
           firstClaimAtMs,
+          events: d.events,
         },
         // Read on every turn: the loop winds down as the Lambda's timeout nears.
         () => context.getRemainingTimeInMillis(),
@@ -176,6 +182,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   const ollama = readSettings(OllamaSettingsSchema, env);
   const executor = readSettings(ExecutorSettingsSchema, env);
   const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
+  const realtime = readSettings(RealtimeSettingsSchema, env);
 
   const sql = createSqlPort(database, {
     logger,
@@ -183,7 +190,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     pg: { max: 3 },
   });
   const queueUrl = executor.FAILED_TASKS_QUEUE_URL;
-  const sqs = queueUrl ? new SQSClient({}) : undefined;
+  const sqs = queueUrl || realtime.REALTIME_QUEUE_URL ? new SQSClient({}) : undefined;
   const notifier =
     sqs && queueUrl
       ? createSqsFailedTaskNotifier({ sqs, queueUrl, logger, metrics })
@@ -204,6 +211,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
       settings: { ...executor, ...ollama },
       logger,
       metrics,
+      events: createTaskEvents(realtime, { logger, metrics }, sqs ? () => sqs : undefined),
     },
   };
   return container;

@@ -34,6 +34,8 @@ export function formatBanner(facts: BannerFacts): string {
     `  ollama     ${ollama}`,
     `  executor   invoked every ${facts.scheduleIntervalMs} ms`,
     `  CORS       browsers may call it from ${facts.corsOrigins.join(", ")} only (CORS_ORIGINS)`,
+    `  console    ${facts.url}/   (paste the token below to sign in)`,
+    `  real time  ${facts.url.replace(/^http/, "ws")}/event/realtime   (AppSync Events' WebSocket protocol)`,
     "",
     `  a token for caller "${facts.tokenSubject}" (make others with: npm run token -- <caller>):`,
     `  export TOKEN=${facts.token}`,

@@ -40,6 +40,11 @@ export interface ApiServerOptions {
   maxPayloadBytes?: number;
   /** The api Lambda's timeout, for the handler's context (API Gateway waits at most 30 s). */
   handlerTimeoutMs?: number;
+  /**
+   * Endpoints that are not API Gateway's, on the same port (the local Event API's publish,
+   * the console's files): each answers the request and returns true, or returns false.
+   */
+  otherEndpoints?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse) => boolean>;
 }
 
 const TEN_MEGABYTES = 10 * 1024 * 1024;
@@ -47,6 +52,7 @@ const TEN_MEGABYTES = 10 * 1024 * 1024;
 export function createApiServer(options: ApiServerOptions): Server {
   const maxPayloadBytes = options.maxPayloadBytes ?? TEN_MEGABYTES;
   const server = createServer((req, res) => {
+    for (const endpoint of options.otherEndpoints ?? []) if (endpoint(req, res)) return;
     const started = Date.now();
     const requestId = randomUUID();
     // Nothing one request does may end the process: every failure below ends in an answer

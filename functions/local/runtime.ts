@@ -1,9 +1,11 @@
+import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { DEFAULT_EXECUTOR_TUNING } from "../core/executor/loop";
 import type { Logger } from "../core/telemetry/ports";
 import type { WakePorts } from "../core/wake/fromSettings";
 import { createMemoryDueMarker } from "../core/wake/memoryDueMarker";
 import { formatBanner } from "./banner";
+import { consoleEndpoint } from "./consoleFiles";
 import { corsConfig } from "./cors";
 import { type LocalDatabase, openLocalDatabase } from "./database";
 import { leaveShutdownSignalsToCaller } from "./embeddedPostgres";
@@ -15,6 +17,7 @@ import {
 import { type ApiHandler, createApiServer } from "./httpServer";
 import { createJwtAuthorizer } from "./jwtAuthorizer";
 import { probeOllama } from "./ollamaProbe";
+import { createRealtimeEndpoint, PUBLISH_PATH, type RealtimeEndpoint } from "./realtime/server";
 import { type LocalRuntimeSettings, readLocalRuntimeSettings } from "./settings";
 import { signLocalToken } from "./token";
 
@@ -72,6 +75,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
   process.on("exit", lastResort);
 
   let server: ReturnType<typeof createApiServer> | undefined;
+  let realtime: RealtimeEndpoint | undefined;
   let schedule: ExecutorSchedule | undefined;
   try {
     // The handlers read their settings from the environment at cold start, as in AWS;
@@ -87,14 +91,24 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
       scaleToZero: true,
     });
 
+    const authorizer = createJwtAuthorizer({ secret: local.LOCAL_JWT_SECRET });
+    // The local Event API (AppSync Events' protocol, docs/design.md "Real time"): its
+    // publish key is made here and given only to this process's handlers.
+    const realtimeApiKey = randomBytes(24).toString("base64url");
+    realtime = createRealtimeEndpoint({ authorizer, apiKey: realtimeApiKey, logger });
     server = createApiServer({
       handler: apiHandler,
-      authorizer: createJwtAuthorizer({ secret: local.LOCAL_JWT_SECRET }),
+      authorizer,
       cors: corsConfig(settings.api.CORS_ORIGINS, logger),
       logger,
+      otherEndpoints: [realtime.handleHttp, consoleEndpoint],
     });
+    server.on("upgrade", realtime.handleUpgrade);
     const address = await listen(server, local.PORT, local.HOST);
     const url = `http://${displayHost(local.HOST)}:${address.port}`;
+    // Read by the handlers' containers, made on their first invocation (after this).
+    process.env.REALTIME_PUBLISH_URL = `http://${connectHost(local.HOST)}:${address.port}${PUBLISH_PATH}`;
+    process.env.REALTIME_API_KEY = realtimeApiKey;
 
     const banner = formatBanner({
       url,
@@ -119,6 +133,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     let stopping: Promise<StopSummary> | undefined;
     const runningServer = server;
     const runningSchedule = schedule;
+    const runningRealtime = realtime;
     // Exit rather than restart it: a PostgreSQL that dies under the runtime was killed
     // (OOM, a stray `kill`) or failed (disk full, a bad data directory); restarting it in
     // here would hide that, and could loop. The next `npm start` recovers its data from the
@@ -142,6 +157,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
         stopping ??= stopRuntime({
           server: runningServer,
           schedule: runningSchedule,
+          realtime: runningRealtime,
           closeExecutor,
           closeApi,
           database,
@@ -153,6 +169,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     };
   } catch (error) {
     await schedule?.stop(0).catch(() => {});
+    realtime?.close();
     server?.close();
     await database.stop().catch((stopError) => {
       logger.error("could not stop PostgreSQL", { error: stopError });
@@ -170,6 +187,7 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
 async function stopRuntime(parts: {
   server: ReturnType<typeof createApiServer>;
   schedule: ExecutorSchedule;
+  realtime: RealtimeEndpoint;
   closeExecutor: () => Promise<void>;
   closeApi: () => Promise<void>;
   database: LocalDatabase;
@@ -192,6 +210,8 @@ async function stopRuntime(parts: {
       },
     );
   }
+  // WebSocket subscribers are cut only now: they saw every event the executor published.
+  parts.realtime.close();
   // Requests still being answered get the rest of the grace period, then are cut.
   const cut = setTimeout(() => server.closeAllConnections(), Math.max(1_000, graceMs));
   await serverClosed;
@@ -252,6 +272,13 @@ function listen(
       resolve(server.address() as AddressInfo);
     });
   });
+}
+
+/** Where this process reaches its own server (a wildcard address is not one to connect to). */
+function connectHost(host: string): string {
+  if (host === "0.0.0.0") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function displayHost(host: string): string {

@@ -40,7 +40,7 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
     expect(arns.filter((arn) => !/^arn:aws[a-z-]*:serverlessrepo:/.test(arn))).toEqual([]);
   }, 180_000); // The first synth of the file loads CloudFormation's resource schemas.
 
-  it("has the three pipeline Lambdas, each told its environment and service", () => {
+  it("has the four pipeline Lambdas, each told its environment and service", () => {
     // Prepare
     const { template } = synthesizeValidated(name);
 
@@ -48,7 +48,7 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
     const functions = pipelineFunctions(template);
 
     // Assess
-    expect(Object.keys(functions).sort()).toEqual(["api", "executor", "migrate"]);
+    expect(Object.keys(functions).sort()).toEqual(["api", "executor", "migrate", "realtimeRelay"]);
     for (const [service, [, fn]] of Object.entries(functions)) {
       expect(lambdaEnvironment(fn)).toMatchObject({
         PIPELINE_ENV: name,
@@ -58,6 +58,6 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
       });
     }
     // Theirs plus CDK's custom-resource framework Lambda, nothing else.
-    expect(Object.keys(resourcesOfType(template, "AWS::Lambda::Function"))).toHaveLength(4);
+    expect(Object.keys(resourcesOfType(template, "AWS::Lambda::Function"))).toHaveLength(5);
   });
 });

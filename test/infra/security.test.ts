@@ -121,7 +121,7 @@ describe("IAM", () => {
     }
   });
 
-  it("grants each Lambda only what it uses: no queue for the api and migrate Lambdas", () => {
+  it("grants each Lambda only what it uses: no queue for the api and migrate Lambdas, AppSync publish to the api and the relay only", () => {
     // Prepare
     const { template } = synthesized("dev");
     const roleOf = (service: string) =>
@@ -135,18 +135,23 @@ describe("IAM", () => {
 
     // Act
     const granted = Object.fromEntries(
-      ["api", "executor", "migrate"].map((service) => [service, servicesOf(roleOf(service))]),
+      ["api", "executor", "migrate", "realtimeRelay"].map((service) => [
+        service,
+        servicesOf(roleOf(service)),
+      ]),
     );
 
     // Assess
-    expect(granted.api).toEqual(new Set(["rds-data", "secretsmanager"]));
+    expect(granted.api).toEqual(new Set(["rds-data", "secretsmanager", "appsync"]));
     expect(granted.migrate).toEqual(new Set(["rds-data", "secretsmanager"]));
     expect(granted.executor).toEqual(new Set(["rds-data", "secretsmanager", "sqs"]));
+    // The relay reads its queue and publishes; it never touches the database.
+    expect(granted.realtimeRelay).toEqual(new Set(["sqs", "appsync"]));
   });
 });
 
 describe("queues", () => {
-  it("encrypts both queues and refuses plain-HTTP access to them", () => {
+  it("encrypts every queue (failed tasks, schedule DLQ, real-time relay) and refuses plain-HTTP access to them", () => {
     for (const name of ["dev", "prod"] as const) {
       // Prepare
       const { template } = synthesized(name);
@@ -170,7 +175,7 @@ describe("queues", () => {
           }),
         );
       }
-      expect(Object.keys(queues)).toHaveLength(2);
+      expect(Object.keys(queues)).toHaveLength(3);
     }
   });
 

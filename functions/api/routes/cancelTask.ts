@@ -1,4 +1,5 @@
 import { jsonResponse } from "../http";
+import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
@@ -22,6 +23,7 @@ export const cancelTaskRoute: CallerHandler = {
 
   async handle({ params, caller }, deps) {
     const task = await deps.tasks.cancel(caller, taskIdParam(params));
+    await publishStatus(deps, task);
     return jsonResponse(200, toTaskView(task));
   },
 };

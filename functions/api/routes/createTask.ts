@@ -2,6 +2,7 @@ import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
 import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { header, jsonResponse } from "../http";
+import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import {
   CreateTaskBodySchema,
@@ -117,6 +118,7 @@ export const createTaskRoute: CallerHandler = {
       idempotencyKey,
     });
     if (signals && created) await signalTaskDue(signals, task.id, task.runAt.getTime());
+    if (created) await publishStatus(deps, task);
     return created
       ? jsonResponse(201, toTaskView(task), { location: `/api/tasks/${task.id}` })
       : jsonResponse(200, toTaskView(task));

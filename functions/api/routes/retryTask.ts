@@ -1,5 +1,6 @@
 import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { jsonResponse } from "../http";
+import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
@@ -23,6 +24,7 @@ export const retryTaskRoute: CallerHandler = {
     if (signals) await prepareTaskDue(signals, now);
     const task = await deps.tasks.retry(caller, id);
     if (signals) await signalTaskDue(signals, task.id, task.runAt.getTime());
+    await publishStatus(deps, task);
     return jsonResponse(200, toTaskView(task));
   },
 };

@@ -142,6 +142,38 @@ export const ApiSettingsSchema = z.object({
 export type ApiSettings = z.infer<typeof ApiSettingsSchema>;
 
 /**
+ * Where task events are published (docs/design.md "Real time"): AppSync Events' HTTP
+ * publish URL, IAM-signed for AWS_REGION; or the local runtime's, with its API key. Unset:
+ * nothing is published.
+ */
+export const RealtimeSettingsSchema = z
+  .object({
+    REALTIME_PUBLISH_URL: z
+      .url({ error: "REALTIME_PUBLISH_URL must be a URL such as https://<http domain>/event" })
+      .optional(),
+    /** The FIFO queue the relay publishes from (the executor, in its VPC without a NAT). */
+    REALTIME_QUEUE_URL: url("REALTIME_QUEUE_URL").optional(),
+    REALTIME_API_KEY: z
+      .string()
+      .min(16, { error: "REALTIME_API_KEY must be at least 16 characters" })
+      .optional(),
+    AWS_REGION: z.string().min(1).default("us-east-1"),
+  })
+  .check((ctx) => {
+    const { REALTIME_PUBLISH_URL, REALTIME_API_KEY } = ctx.value;
+    if (REALTIME_PUBLISH_URL && !REALTIME_API_KEY && !REALTIME_PUBLISH_URL.startsWith("https://")) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value,
+        path: ["REALTIME_PUBLISH_URL"],
+        message:
+          "REALTIME_PUBLISH_URL must be https:// when publishing with IAM (no REALTIME_API_KEY)",
+      });
+    }
+  });
+export type RealtimeSettings = z.infer<typeof RealtimeSettingsSchema>;
+
+/**
  * Parses `env` with `schema`. Throws SettingsError whose message lists each bad setting
  * by name, e.g. `invalid settings: MAX_CONCURRENCY must be at least 1 (got "0")`.
  */

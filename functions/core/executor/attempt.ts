@@ -34,6 +34,8 @@ export interface AttemptContext {
   /** OLLAMA_MODELS: checked again here, the allowlist may have shrunk since the task was made. */
   allowedModels: readonly string[];
   signal: AbortSignal;
+  /** The answer's text as it streams (published as output events). */
+  onOutput?: (delta: string) => void;
 }
 
 export async function runAttempt(task: Task, context: AttemptContext): Promise<AttemptEnd> {
@@ -54,6 +56,7 @@ export async function runAttempt(task: Task, context: AttemptContext): Promise<A
       model: task.model,
       signal: context.signal,
       llm: context.llm,
+      onOutput: context.onOutput,
     });
     // A result that arrived is kept unless the task was cancelled or is no longer ours.
     const aborted = abortedEnd(context.signal);

@@ -6,6 +6,7 @@
  */
 import type { Clock } from "../clock";
 import type { ExecutorSettings, OllamaSettings } from "../config/settings";
+import type { TaskEvents } from "../realtime/port";
 import type { TaskRepository } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
 import type { TaskRunContext } from "../taskTypes/types";
@@ -78,6 +79,8 @@ export interface ExecutorDeps {
   llmProbe?: () => Promise<unknown>;
   /** No claim before this (ms since the epoch): a tick that knows work falls due soon. */
   firstClaimAtMs?: number;
+  /** Where status changes and streamed output are published (none by default). */
+  events?: TaskEvents;
 }
 
 export function executorReserveMs(
@@ -136,6 +139,8 @@ export async function runExecutor(
     });
   }
   await run.settleBackground();
+  // Before the invocation returns (Lambda freezes it then): what is still queued for subscribers.
+  await deps.events?.flush();
   run.flushMetrics();
 
   const summary: ExecutorSummary = {

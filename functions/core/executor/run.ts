@@ -233,6 +233,8 @@ export class ExecutorRun {
     if (afterFailures > 0) deps.logger.info("database reachable again", { afterFailures });
     inflight.forget(carried.map((finished) => finished.task.id));
     this.report.settled(carried, result.settled);
+    // Every row this sync changed, told to subscribers (never waited for).
+    deps.events?.statusChanged([...result.settled, ...result.recovered, ...result.claimed]);
     this.recordLeases(heartbeatIds, result, sentAtMs);
     this.report.recovered(result.recovered);
     this.recorder.count("claimed", result.claimed.length);
@@ -283,6 +285,7 @@ export class ExecutorRun {
       llm: deps.llm,
       allowedModels: deps.settings.OLLAMA_MODELS,
       signal: running.controller.signal,
+      onOutput: deps.events ? (delta) => deps.events?.output(task, delta) : undefined,
     })
       .then((end) => this.finishAttempt(running, end))
       .catch((error: unknown) => {

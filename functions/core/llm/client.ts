@@ -82,7 +82,9 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
         const content = new StreamedAnswer(maxAnswerBytes);
         let last: ChatResponse | undefined;
         for await (const chunk of await ollama.chat({ ...body, stream: true })) {
-          content.add(chunk.message?.content ?? "");
+          const piece = chunk.message?.content ?? "";
+          content.add(piece);
+          if (piece) tellDelta(request, piece);
           last = chunk;
         }
         // ollama-js throws when a stream ends without its `done` message, so `last` is it.
@@ -116,6 +118,13 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       return answer.version;
     },
   };
+}
+
+/** A listener's failure is its own: it never fails the call (the text is still counted). */
+function tellDelta(request: LlmChatRequest, piece: string): void {
+  try {
+    request.onDelta?.(piece);
+  } catch {}
 }
 
 function checkHost(host: string): string {

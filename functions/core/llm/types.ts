@@ -24,6 +24,8 @@ export interface LlmChatRequest {
   signal?: AbortSignal;
   /** Overrides the client's timeout for this call. */
   timeoutMs?: number;
+  /** Called with each piece of the answer's text as it streams in (real-time output). */
+  onDelta?: (delta: string) => void;
 }
 
 /** Token counts from Ollama's final answer (prompt_eval_count, eval_count). */

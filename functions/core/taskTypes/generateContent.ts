@@ -47,7 +47,7 @@ export const generateContentType: TaskType<GenerateContentInput, GenerateContent
   input: GenerateContentInputSchema,
   output: GenerateContentOutputSchema,
 
-  async run(input, { model, signal, llm }) {
+  async run(input, { model, signal, llm, onOutput }) {
     const wordCount = input.wordCount ?? DEFAULT_WORD_COUNT;
     const reply = await llm.chat({
       model,
@@ -59,6 +59,7 @@ export const generateContentType: TaskType<GenerateContentInput, GenerateContent
         num_predict: wordCount * 3 + 512,
       },
       signal,
+      onDelta: onOutput,
     });
     const article = parseStructuredAnswer(reply, ArticleAnswerSchema);
     return withEnvelope(

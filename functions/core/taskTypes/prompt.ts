@@ -70,7 +70,7 @@ export const promptType: TaskType<PromptInput, PromptOutput> = {
   input: PromptInputSchema,
   output: PromptOutputSchema,
 
-  async run(input, { model, signal, llm }) {
+  async run(input, { model, signal, llm, onOutput }) {
     const messages: LlmMessage[] = [];
     if (input.system) messages.push({ role: "system", content: input.system });
     messages.push({ role: "user", content: input.prompt });
@@ -80,6 +80,7 @@ export const promptType: TaskType<PromptInput, PromptOutput> = {
       format: input.format,
       options: input.options,
       signal,
+      onDelta: onOutput,
     });
     const response = input.format === undefined ? reply.content : parseJsonAnswer(reply);
     return withEnvelope({ response }, reply);

@@ -28,8 +28,13 @@ export const summarizeType: TaskType<SummarizeInput, SummarizeOutput> = {
   input: SummarizeInputSchema,
   output: SummarizeOutputSchema,
 
-  async run(input, { model, signal, llm }) {
-    const reply = await llm.chat({ model, messages: summaryMessages(input), signal });
+  async run(input, { model, signal, llm, onOutput }) {
+    const reply = await llm.chat({
+      model,
+      messages: summaryMessages(input),
+      signal,
+      onDelta: onOutput,
+    });
     return withEnvelope({ summary: textAnswer(reply, "summary") }, reply);
   },
 };

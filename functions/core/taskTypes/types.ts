@@ -22,6 +22,8 @@ export interface TaskRunContext {
   signal: AbortSignal;
   /** The LLM client (see functions/core/llm). */
   llm: LlmClient;
+  /** Receives the answer's text as it streams; a type passes it as its chat's `onDelta`. */
+  onOutput?: (delta: string) => void;
 }
 
 export interface TaskType<

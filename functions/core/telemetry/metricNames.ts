@@ -32,6 +32,10 @@ export const METRICS = {
   executorLoops: { name: "ExecutorLoops", unit: "Count" },
   /** API requests answered with a 5xx. */
   apiServerErrors: { name: "ApiServerErrors", unit: "Count" },
+  /** Real-time HTTP publishes that succeeded, failed, and events dropped (functions/core/realtime). */
+  realtimePublishes: { name: "RealtimePublishes", unit: "Count" },
+  realtimePublishErrors: { name: "RealtimePublishErrors", unit: "Count" },
+  realtimeEventsDropped: { name: "RealtimeEventsDropped", unit: "Count" },
 } as const satisfies Record<string, { name: string; unit: MetricUnit }>;
 
 export type MetricKey = keyof typeof METRICS;

@@ -53,6 +53,32 @@ describe("LlmClient.chat", () => {
     expect(call).toMatchObject({ endpoint: "chat", stream: true, lastUserMessage: "Say hello" });
   });
 
+  it("tells onDelta each streamed piece, in order, and a throwing listener fails nothing", async () => {
+    // Prepare
+    server.respondWith(() => "one two three four");
+    const llm = createLlmClient({ host: server.url, timeoutMs: 30_000 });
+    const pieces: string[] = [];
+
+    // Act
+    const reply = await llm.chat({
+      model: "llama3.2",
+      messages: hello,
+      onDelta: (delta) => pieces.push(delta),
+    });
+    const again = await llm.chat({
+      model: "llama3.2",
+      messages: hello,
+      onDelta: () => {
+        throw new Error("listener bug");
+      },
+    });
+
+    // Assess
+    expect(pieces.length).toBe(4);
+    expect(pieces.join("")).toBe(reply.content);
+    expect(again.content).toBe("one two three four");
+  });
+
   it("sends format and options as given", async () => {
     // Prepare
     const llm = createLlmClient({ host: server.url, timeoutMs: 30_000 });
