@@ -2,9 +2,9 @@
  * The client: one method per thing a frontend does with tasks. Every method takes an
  * AbortSignal; every failure is a TaskPipelineError (or the fetch's own network error).
  */
-import { type ClientOptions, createTransport, type RequestOptions } from "./http.js";
+import { type ClientOptions, createTransport, currentToken, type RequestOptions } from "./http.js";
 import type { CreateTaskRequest, ListTasksQuery, Metrics, Task, TaskPage } from "./types.js";
-import { pollTask, type WatchEvent, type WatchOptions } from "./watch.js";
+import { pollTask, type WatchEvent, type WatchOptions, watchOverChannel } from "./watch.js";
 
 export interface CreateOptions extends RequestOptions {
   /** Makes the create safe to retry: the same key and body give back the same task. */
@@ -70,7 +70,14 @@ export function createTaskPipelineClient(options: ClientOptions): TaskPipelineCl
 
     getMetrics: (request) => http.json<Metrics>("GET", "/api/metrics", undefined, request),
 
-    watchTask: (id, watch) => pollTask(client.getTask, id, watch),
+    async *watchTask(id, watch) {
+      if (!options.realtime) {
+        yield* pollTask(client.getTask, id, watch);
+        return;
+      }
+      const token = await currentToken(options);
+      yield* watchOverChannel(client.getTask, id, { realtime: options.realtime, token }, watch);
+    },
   };
   return client;
 }

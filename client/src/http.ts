@@ -3,6 +3,7 @@
  * that is either the parsed success body or a thrown TaskPipelineError.
  */
 import { TaskPipelineError } from "./errors.js";
+import type { RealtimeOptions } from "./realtime.js";
 
 export interface ClientOptions {
   /** The API's origin, e.g. `http://localhost:3000` or the stack's `ApiUrl` output. */
@@ -11,11 +12,18 @@ export interface ClientOptions {
   token: string | (() => string | Promise<string>);
   /** A fetch to use instead of the global one (tests, proxies, instrumentation). */
   fetch?: typeof fetch;
+  /** The real-time channel; `watchTask` polls without it. */
+  realtime?: RealtimeOptions;
 }
 
 export interface RequestOptions {
   signal?: AbortSignal | undefined;
   headers?: Record<string, string> | undefined;
+}
+
+/** The bearer token now (the option may be a function). */
+export async function currentToken(options: Pick<ClientOptions, "token">): Promise<string> {
+  return typeof options.token === "function" ? await options.token() : options.token;
 }
 
 export interface Transport {
@@ -32,7 +40,7 @@ export function createTransport(options: ClientOptions): Transport {
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   return {
     async json(method, path, body, request = {}) {
-      const token = typeof options.token === "function" ? await options.token() : options.token;
+      const token = await currentToken(options);
       const response = await doFetch(base + path, {
         method,
         headers: {

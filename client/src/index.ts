@@ -13,5 +13,13 @@ export {
 } from "./client.js";
 export { TaskPipelineError } from "./errors.js";
 export type { ClientOptions, RequestOptions } from "./http.js";
+export {
+  type ChannelEvent,
+  channelForSub,
+  type RealtimeOptions,
+  type TaskSummary,
+  type WebSocketConstructor,
+  type WebSocketLike,
+} from "./realtime.js";
 export type * from "./types.js";
 export { FINAL_STATUSES, isFinal, type WatchEvent, type WatchOptions } from "./watch.js";

@@ -1,16 +1,21 @@
 /**
- * Following one task until it ends. Without a real-time channel this polls `GET
- * /api/tasks/{id}`: at once, then every `minIntervalMs` while the task changes, backing off
- * by half again per unchanged answer up to `maxIntervalMs`, and waiting as long as an
- * answer's Retry-After asks (503, 429) before trying again.
+ * Following one task until it ends. With a real-time channel configured, the caller's
+ * channel brings each status change and the streamed output as they happen (the task is
+ * read once at the start, after subscribing, so nothing falls between the two, and again
+ * at the end for its result); if the channel cannot be reached or drops, polling takes
+ * over. Polling reads `GET /api/tasks/{id}`: at once, then every `minIntervalMs` while the
+ * task changes, backing off by half again per unchanged answer up to `maxIntervalMs`, and
+ * waiting as long as an answer's Retry-After asks (503, 429) before trying again.
  */
 import { TaskPipelineError } from "./errors.js";
+import { type ChannelEvent, type RealtimeOptions, subscribeToOwner } from "./realtime.js";
 import type { Task, TaskStatus } from "./types.js";
 
 /** What a watch yields: the task at each status change, and its output as it is written. */
 export type WatchEvent =
   | { type: "status"; task: Task }
-  | { type: "output"; taskId: string; seq: number; delta: string };
+  /** Streamed LLM output (real-time channel only): `seq` counts from 0 per `attempt`. */
+  | { type: "output"; taskId: string; attempt: number; seq: number; delta: string };
 
 export interface WatchOptions {
   /** Ends the watch quietly (the loop just finishes). */
@@ -82,4 +87,83 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+type GetTask = (id: string, options: { signal?: AbortSignal }) => Promise<Task>;
+
+/** The key of a status worth reporting: a retry passes through pending again. */
+const statusKey = (task: Pick<Task, "status" | "attempts">) => `${task.status}/${task.attempts}`;
+
+export async function* watchOverChannel(
+  getTask: GetTask,
+  id: string,
+  channel: { realtime: RealtimeOptions; token: string },
+  options: WatchOptions = {},
+): AsyncGenerator<WatchEvent, void> {
+  const { signal } = options;
+  const queue: ChannelEvent[] = [];
+  let notify: (() => void) | undefined;
+  let dropped = false;
+  let subscription: { close(): void };
+  try {
+    subscription = await subscribeToOwner(
+      channel.realtime,
+      channel.token,
+      (event) => {
+        queue.push(event);
+        notify?.();
+      },
+      () => {
+        dropped = true;
+        notify?.();
+      },
+    );
+  } catch {
+    yield* pollTask(getTask, id, options);
+    return;
+  }
+  try {
+    let task = await getTask(id, signal ? { signal } : {});
+    yield { type: "status", task };
+    while (!isFinal(task.status) && !signal?.aborted) {
+      const event = queue.shift();
+      if (!event) {
+        if (dropped) {
+          // The channel is gone: polling finishes the watch (its first answer may repeat
+          // the last status, which is skipped).
+          for await (const polled of pollTask(getTask, id, options)) {
+            if (polled.type === "status" && statusKey(polled.task) === statusKey(task)) continue;
+            yield polled;
+          }
+          return;
+        }
+        await new Promise<void>((resolve) => {
+          notify = resolve;
+          signal?.addEventListener("abort", () => resolve(), { once: true });
+        });
+        notify = undefined;
+        continue;
+      }
+      if (event.type === "output" && event.taskId === id) {
+        yield {
+          type: "output",
+          taskId: id,
+          attempt: event.attempt,
+          seq: event.seq,
+          delta: event.delta,
+        };
+      } else if (event.type === "status" && event.task.id === id) {
+        // The API and the executor publish independently: an older change may come later.
+        if (event.task.updatedAt < task.updatedAt || statusKey(event.task) === statusKey(task)) {
+          continue;
+        }
+        task = isFinal(event.task.status)
+          ? await getTask(id, signal ? { signal } : {})
+          : ({ ...task, ...event.task } as Task);
+        yield { type: "status", task };
+      }
+    }
+  } finally {
+    subscription.close();
+  }
 }
