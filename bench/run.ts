@@ -6,6 +6,7 @@ import { benchPgBoss } from "./pgBoss";
 import { benchPickupLatency } from "./pickupLatency";
 import { benchQueueCeiling } from "./queueCeiling";
 import { benchRealtime } from "./realtime";
+import { benchScaleToZero } from "./scaleToZero";
 import { benchIdleStatements } from "./statementCount";
 import { parseBenchArgs } from "./support/args";
 import { describeMachine } from "./support/machine";
@@ -54,6 +55,9 @@ const FULL = {
   apiWarmupMs: 1_000,
   realtimeTasks: 100,
   realtimeAnswerWords: 300,
+  zeroArrivalsPerSecond: 1,
+  zeroIdleWindowMs: 60_000,
+  zeroCancels: 20,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -64,6 +68,8 @@ const QUICK: typeof FULL = {
   timedRunMs: 10_000,
   apiDurationMs: 2_000,
   realtimeTasks: 20,
+  zeroIdleWindowMs: 10_000,
+  zeroCancels: 5,
 };
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -162,6 +168,18 @@ try {
       freshDatabase,
       tasks: sizes.realtimeTasks,
       answerWords: sizes.realtimeAnswerWords,
+      log,
+    });
+  }
+
+  // Last and alone: it runs the local runtime in this process, on real time.
+  if (args.only.has("zero")) {
+    partial.scaleToZero = await benchScaleToZero({
+      freshDatabase,
+      durationMs: sizes.timedRunMs,
+      arrivalsPerSecond: sizes.zeroArrivalsPerSecond,
+      idleWindowMs: sizes.zeroIdleWindowMs,
+      cancels: sizes.zeroCancels,
       log,
     });
   }

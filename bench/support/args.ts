@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime] [--save]`.
+ * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime,zero] [--save]`.
  * --quick: small counts and short windows, for working on the harness (figures not judged).
  * --save: also write bench/results/latest.json, the copy the README quotes (full runs only).
  */
@@ -11,6 +11,7 @@ export const BENCHMARK_NAMES = [
   "idle",
   "api",
   "realtime",
+  "zero",
 ] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 

@@ -4,6 +4,7 @@ import type { PgBossResult, PgBossRun } from "../pgBoss";
 import type { PickupLatencyResult } from "../pickupLatency";
 import type { QueueCeilingRun } from "../queueCeiling";
 import type { RealtimeBenchResult } from "../realtime";
+import type { ScaleToZeroResult } from "../scaleToZero";
 import type { IdleStatementsResult } from "../statementCount";
 import type { Machine } from "./machine";
 import { formatJson } from "./results";
@@ -23,6 +24,7 @@ export interface BenchResults {
   pickupLatency?: PickupLatencyResult[];
   api?: ApiLatencyResult;
   realtime?: RealtimeBenchResult;
+  scaleToZero?: ScaleToZeroResult;
   verdicts: Verdict[];
 }
 
@@ -39,6 +41,10 @@ export const TARGETS = {
   llmUtilization: 0.95,
   statementsPerTask: 1.2,
   statementsPerIdleMinute: 13,
+  /** Issue 13: with scale to zero, through the local runtime at the default 5 s poll. */
+  wokenPickupP95Ms: 1_000,
+  wokenPickupP50Ms: 100,
+  cancelToAbortP95Ms: 2_000,
 } as const;
 
 const int = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -176,7 +182,39 @@ function judge(results: Omit<BenchResults, "verdicts">): Verdict[] {
       },
     );
   }
+  if (results.scaleToZero) lines.push(...scaleToZeroLines(results.scaleToZero));
   return lines;
+}
+
+function scaleToZeroLines(z: ScaleToZeroResult): Verdict[] {
+  const pickup = z.pickupLatencyMs;
+  const cancel = z.cancelToAbortMs;
+  return [
+    {
+      benchmark: `scale to zero: pickup, woken on create (${z.pollIntervalMs / 1000} s poll, ${z.pickedUp}/${z.created} tasks)`,
+      figure: pickup
+        ? `p50 ${ms(pickup.p50)}, p95 ${ms(pickup.p95)}, max ${ms(pickup.max)}`
+        : "nothing picked up",
+      target: `p95 <= ${ms(TARGETS.wokenPickupP95Ms)}, p50 <= ${ms(TARGETS.wokenPickupP50Ms)}`,
+      met:
+        pickup !== null &&
+        z.pickedUp === z.created &&
+        pickup.p95 <= TARGETS.wokenPickupP95Ms &&
+        pickup.p50 <= TARGETS.wokenPickupP50Ms,
+    },
+    {
+      benchmark: "scale to zero: database transactions per idle minute",
+      figure: `${z.idleTransactions} in ${z.idleWindowSeconds} s (${z.idleTransactionsPerMinute.toFixed(1)}/min)`,
+      target: "0",
+      met: z.idleTransactions === 0,
+    },
+    {
+      benchmark: `scale to zero: cancel → LLM call aborted (${z.cancels} cancels)`,
+      figure: cancel ? `p50 ${ms(cancel.p50)}, p95 ${ms(cancel.p95)}` : "none",
+      target: `p95 <= ${ms(TARGETS.cancelToAbortP95Ms)}`,
+      met: cancel !== null && cancel.p95 <= TARGETS.cancelToAbortP95Ms,
+    },
+  ];
 }
 
 /** The element with the highest `score` (the first of equals). */
