@@ -39,6 +39,10 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
     // Used when DATABASE_URL is set (local runtime): a request waits at most 5 s for a
     // connection and 15 s for a statement, well inside API Gateway's 30 s.
     pg: { max: 10, connectionTimeoutMs: 5_000, statementTimeoutMs: 15_000 },
+    // An Aurora cluster resuming from 0 ACU takes ~15 s: waiting up to 20 s answers the
+    // request itself within API Gateway's 30 s (the Lambda has 29); a longer resume is a
+    // 503 with Retry-After, and the client's retry (with its Idempotency-Key) lands.
+    resume: { maxWaitMs: API_RESUME_WAIT_MS },
   });
   return {
     tasks: new TaskStore(sql),
@@ -64,6 +68,9 @@ let wakeOverride: WakePorts | undefined;
 export function useWakePorts(ports: WakePorts): void {
   wakeOverride = ports;
 }
+
+/** How long a request waits for a resuming Aurora cluster before answering 503. */
+export const API_RESUME_WAIT_MS = 20_000;
 
 let container: ApiDeps | undefined;
 
