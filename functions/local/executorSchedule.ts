@@ -78,7 +78,10 @@ export function startExecutorSchedule(options: ExecutorScheduleOptions): Executo
       functionName: FUNCTION_NAME,
       timeoutMs: options.timeoutMs,
     });
-    const invocation = { awsRequestId: context.awsRequestId };
+    const invocation = {
+      awsRequestId: context.awsRequestId,
+      trigger: "Records" in event ? "wake" : "tick",
+    };
     const started = Date.now();
     options.logger.debug("executor invoked", invocation);
     // A Lambda past its timeout is frozen and killed; locally it can only be reported.

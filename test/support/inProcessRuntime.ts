@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
-import { silentLogger } from "../../functions/core/telemetry/ports";
+import { type Logger, silentLogger } from "../../functions/core/telemetry/ports";
 import { type LocalRuntime, startLocalRuntime } from "../../functions/local/runtime";
 import { signLocalToken } from "../../functions/local/token";
 import { FAST_RUNTIME_ENV } from "../../testkit/localRuntime";
@@ -21,7 +21,10 @@ export interface InProcessRuntime {
   token(sub: string): Promise<string>;
 }
 
-export function useInProcessRuntime(env: Record<string, string> = {}): InProcessRuntime {
+export function useInProcessRuntime(
+  env: Record<string, string> = {},
+  options: { logger?: Logger } = {},
+): InProcessRuntime {
   let database: (TestDatabase & { drop(): Promise<void> }) | undefined;
   let ollama: OllamaTestServer | undefined;
   let runtime: LocalRuntime | undefined;
@@ -39,7 +42,7 @@ export function useInProcessRuntime(env: Record<string, string> = {}): InProcess
       POWERTOOLS_METRICS_DISABLED: "true",
       ...env,
     });
-    runtime = await startLocalRuntime({ logger: silentLogger });
+    runtime = await startLocalRuntime({ logger: options.logger ?? silentLogger });
   });
   afterAll(async () => {
     await runtime?.stop({ graceMs: 0 });
