@@ -14,10 +14,12 @@ import { TaskRows, waitUntil } from "./support/taskRows";
  *
  * - **Pickup**: tasks created at random times (a Poisson process) are woken for, not polled
  *   for: latency is the pipeline's one definition (first attempt's start - due), from rows.
- * - **Idle**: once everything is done and the executor has stopped, the database's own
- *   transaction counter (pg_stat_database, read from another database) over a window. Its
- *   statistics reach the counter within 10 s (PostgreSQL's idle flush), so the window is
- *   read 11 s after it ends, and any statement in it is counted.
+ * - **Idle**: once everything is done and the executor has stopped, PostgreSQL's own
+ *   counters over a window: scans of the tasks table (every statement of the pipeline
+ *   reads it; pg_stat_user_tables), and the database's transactions (pg_stat_database,
+ *   which also counts autovacuum's, so it is reported, not judged). Statistics reach the
+ *   counters within 10 s (PostgreSQL's idle flush), so the window is read 11 s after it
+ *   ends, and any statement in it is counted. Both are read from another database.
  * - **Cancel**: a running task's LLM call (30 s long) cancelled over HTTP; the time until the
  *   LLM server saw the call aborted.
  */
@@ -39,6 +41,8 @@ export interface ScaleToZeroResult {
   idleWindowSeconds: number;
   idleTransactions: number;
   idleTransactionsPerMinute: number;
+  /** Sequential and index scans of the tasks table in the window: the pipeline's statements. */
+  idleTaskScans: number;
   cancels: number;
   cancelToAbortMs: Distribution | null;
 }
@@ -89,12 +93,14 @@ export async function benchScaleToZero(options: ScaleToZeroOptions): Promise<Sca
 
     // Idle: the executor stops once it finds nothing; wait for that and the stats flush.
     await sleep(STATS_FLUSH_MS);
-    const before = await transactions(url);
+    const before = await counters(url);
     await sleep(options.idleWindowMs + STATS_FLUSH_MS);
-    const idleTransactions = (await transactions(url)) - before;
+    const after = await counters(url);
+    const idleTransactions = after.transactions - before.transactions;
+    const idleTaskScans = after.taskScans - before.taskScans;
     const windowSeconds = (options.idleWindowMs + STATS_FLUSH_MS) / 1000;
     options.log(
-      `scale to zero, idle: ${idleTransactions} database transactions in ${windowSeconds} s (ticks every 60 s)`,
+      `scale to zero, idle: ${idleTaskScans} scans of the tasks table, ${idleTransactions} database transactions (autovacuum's included) in ${windowSeconds} s (ticks every 60 s)`,
     );
 
     // Cancel: a long LLM call, cancelled once it runs.
@@ -133,6 +139,7 @@ export async function benchScaleToZero(options: ScaleToZeroOptions): Promise<Sca
       idleWindowSeconds: windowSeconds,
       idleTransactions,
       idleTransactionsPerMinute: idleTransactions / (windowSeconds / 60),
+      idleTaskScans,
       cancels: cancelMs.length,
       cancelToAbortMs: cancelToAbort,
     };
@@ -144,19 +151,29 @@ export async function benchScaleToZero(options: ScaleToZeroOptions): Promise<Sca
   }
 }
 
-/** Committed and rolled-back transactions of `url`'s database, read from `postgres`. */
-async function transactions(url: string): Promise<number> {
+/** The database's transactions and the tasks table's scans, read from `postgres`. */
+async function counters(url: string): Promise<{ transactions: number; taskScans: number }> {
   const database = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: url.replace(/\/[^/]*$/, "/postgres") });
   await admin.connect();
+  const tables = new pg.Client({ connectionString: url });
   try {
     const { rows } = await admin.query<{ total: string }>(
       "SELECT xact_commit + xact_rollback AS total FROM pg_stat_database WHERE datname = $1",
       [database],
     );
-    return Number(rows[0]?.total ?? 0);
+    // This connection's own reads are of the statistics views, not of the tasks table.
+    await tables.connect();
+    const scans = await tables.query<{ scans: string }>(
+      "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) AS scans FROM pg_stat_user_tables WHERE relname = 'tasks'",
+    );
+    return {
+      transactions: Number(rows[0]?.total ?? 0),
+      taskScans: Number(scans.rows[0]?.scans ?? 0),
+    };
   } finally {
     await admin.end();
+    await tables.end();
   }
 }
 

@@ -7,6 +7,7 @@
 import type { TaskRepository } from "../tasks/model";
 import type { Logger } from "../telemetry/ports";
 import type { DueMarker } from "../wake/ports";
+import type { ExecutorLoopSettings } from "./loop";
 
 export interface IdleCheck {
   /** Stop now: nothing is due within `withinMs`. */
@@ -33,4 +34,33 @@ export async function checkIdle(
   const stop = nextDueAtMs === null || nextDueAtMs > nowMs + withinMs;
   deps.logger.debug("idle check", { nextDueAt: nextDue?.toISOString() ?? null, stop });
   return { stop, nextDueAtMs };
+}
+
+/**
+ * The executor's idle turn (with a due marker: scale to zero): "stop" when nothing falls
+ * due within a poll interval, else when to claim next (null: poll as usual). A failed
+ * check is not idle: the loop polls on and the next empty claim asks again.
+ */
+export async function idleStep(
+  deps: {
+    tasks: Pick<TaskRepository, "nextDueAt">;
+    marker: DueMarker;
+    logger: Logger;
+    settings: Pick<ExecutorLoopSettings, "POLL_INTERVAL_MS">;
+  },
+  nowMs: number,
+  onDatabaseError: () => void,
+): Promise<"stop" | number | null> {
+  try {
+    const idle = await checkIdle(deps, nowMs, deps.settings.POLL_INTERVAL_MS);
+    if (!idle.stop) return idle.nextDueAtMs;
+    deps.logger.info("executor idle: stopping until work is due", {
+      nextDueAt: idle.nextDueAtMs === null ? null : new Date(idle.nextDueAtMs).toISOString(),
+    });
+    return "stop";
+  } catch (error) {
+    onDatabaseError();
+    deps.logger.warn("idle check failed; polling on", { error });
+    return null;
+  }
 }

@@ -15,10 +15,11 @@ import type { BackoffPolicy } from "../backoff";
 import type { Clock } from "../clock";
 import type { SyncResult, Task } from "../tasks/model";
 import { type AttemptEnd, runAttempt } from "./attempt";
+import { BackgroundWork } from "./background";
 import { databaseBackoffPolicy, taskRetryPolicy } from "./backoffPolicies";
 import { CancelWatch } from "./cancelWatch";
 import { BUDGET_CHECK_MS, type Deadlines } from "./deadlines";
-import { checkIdle } from "./idle";
+import { idleStep } from "./idle";
 import { InFlight, type RunningAttempt } from "./inflight";
 import { LlmGate } from "./llmGate";
 import type { ExecutorDeps, ExecutorTuning } from "./loop";
@@ -38,7 +39,7 @@ export class ExecutorRun {
   private readonly retryPolicy: BackoffPolicy;
   private readonly heartbeatEveryMs: number;
   /** Notifications and stats queries: not awaited by the loop, awaited before returning. */
-  private readonly background = new Set<Promise<void>>();
+  private readonly background: BackgroundWork;
   /** Woken (aborted) when an attempt finishes or the caller stops us; renewed before a wait. */
   private wake = new AbortController();
   private nextClaimAtMs: number;
@@ -64,11 +65,12 @@ export class ExecutorRun {
     this.retryPolicy = taskRetryPolicy(deps.settings);
     this.heartbeatEveryMs = (deps.settings.LEASE_SECONDS * 1000) / 3;
     this.recorder = new Recorder(new ExecutorMetrics(deps.metrics));
+    this.background = new BackgroundWork(deps, this.recorder);
     this.backoff = new SyncBackoff(databaseBackoffPolicy(deps.settings), this.random, startMs);
     this.report = new SyncReport({
       recorder: this.recorder,
       logger: deps.logger,
-      notifyFailed: (failed) => this.notifyFailed(failed),
+      notifyFailed: (failed) => this.background.notifyFailed(failed),
     });
     this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
     this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
@@ -119,35 +121,16 @@ export class ExecutorRun {
     return true;
   }
 
-  /**
-   * The last claim found nothing and nothing runs. With a due marker (scale to zero) the
-   * invocation stops unless work falls due within a poll interval; the marker keeps the
-   * next due time for the schedule's ticks. Without one it polls on, as it always did.
-   */
+  /** The last claim found nothing and nothing runs: stop, or claim when work falls due. */
   private async idleTurn(nowMs: number): Promise<boolean> {
     this.idleCandidate = false;
     const { deps, inflight } = this;
     if (!deps.dueMarker || inflight.runningCount > 0 || inflight.finishedCount > 0) return true;
-    try {
-      const idle = await checkIdle(
-        { tasks: deps.tasks, marker: deps.dueMarker, logger: deps.logger },
-        nowMs,
-        deps.settings.POLL_INTERVAL_MS,
-      );
-      if (idle.stop) {
-        deps.logger.info("executor idle: stopping until work is due", {
-          nextDueAt: idle.nextDueAtMs === null ? null : new Date(idle.nextDueAtMs).toISOString(),
-        });
-        return false;
-      }
-      if (idle.nextDueAtMs !== null) {
-        this.nextClaimAtMs = Math.min(this.nextClaimAtMs, Math.max(nowMs, idle.nextDueAtMs));
-      }
-    } catch (error) {
-      // Not knowing is not idle: poll on; the next empty claim asks again.
-      this.recorder.count("databaseErrors");
-      deps.logger.warn("idle check failed; polling on", { error });
-    }
+    const next = await idleStep({ ...deps, marker: deps.dueMarker }, nowMs, () =>
+      this.recorder.count("databaseErrors"),
+    );
+    if (next === "stop") return false;
+    if (next !== null) this.nextClaimAtMs = Math.min(this.nextClaimAtMs, Math.max(nowMs, next));
     return true;
   }
 
@@ -155,7 +138,7 @@ export class ExecutorRun {
   private periodic(nowMs: number): void {
     if (this.backoff.failures === 0 && nowMs >= this.nextStatsAtMs) {
       this.nextStatsAtMs = nowMs + this.tuning.statsIntervalMs;
-      this.track(this.readQueueStats());
+      this.background.readQueueStats();
     }
     if (nowMs - this.lastFlushMs >= this.tuning.metricsFlushIntervalMs) {
       this.flushMetrics();
@@ -312,35 +295,8 @@ export class ExecutorRun {
     this.wakeUp();
   }
 
-  private async readQueueStats(): Promise<void> {
-    try {
-      this.recorder.metrics.queue(await this.deps.tasks.queueState());
-    } catch (error) {
-      this.recorder.count("databaseErrors");
-      this.deps.logger.warn("reading queue statistics failed", { error });
-    }
-  }
-
-  private notifyFailed(failed: readonly Task[]): void {
-    if (failed.length === 0) return;
-    this.track(
-      this.deps.notifier.notify(failed).catch((error: unknown) => {
-        // The port promises not to throw; a broken adapter must not break the loop either.
-        this.deps.logger.error("failed-task notifier threw", {
-          error,
-          taskIds: failed.map((t) => t.id),
-        });
-      }),
-    );
-  }
-
-  private track(work: Promise<void>): void {
-    this.background.add(work);
-    void work.finally(() => this.background.delete(work));
-  }
-
   /** Waits for notifications and statistics still under way. */
-  async settleBackground(): Promise<void> {
-    await Promise.allSettled([...this.background]);
+  settleBackground(): Promise<void> {
+    return this.background.settle();
   }
 }
