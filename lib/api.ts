@@ -73,6 +73,7 @@ export class PipelineApi extends Construct {
       ...props.databaseEnvironment,
       MAX_BODY_BYTES: String(api.maxBodyBytes),
       HEALTH_TIMEOUT_MS: String(api.healthTimeoutMs),
+      MAX_PENDING_PER_OWNER: String(api.maxPendingPerOwner),
       // The api checks a task's model against the allowlist when the task is created.
       OLLAMA_MODEL: ollama.defaultModel,
       OLLAMA_MODELS: ollama.models.join(","),

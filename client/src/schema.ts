@@ -136,6 +136,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/api/tasks/batch": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Create up to 100 tasks at once
+     * @description All of them or none, in one statement (at most 100); the answer lists them in the request's order. The caller's cap on unfinished tasks counts the whole batch.
+     */
+    post: operations["createTasks"];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -275,6 +295,16 @@ export interface components {
           code: "unsupported_media_type";
           /** @description For people: what went wrong and what to do. */
           message: string;
+        }
+      | {
+          /** @constant */
+          code: "too_many_tasks";
+          /** @description For people: what went wrong and what to do. */
+          message: string;
+          details: {
+            limit: number;
+            unfinished: number;
+          };
         }
       | {
           /** @constant */
@@ -523,6 +553,10 @@ export interface components {
       | components["schemas"]["GenerateContentTask"]
       | components["schemas"]["PromptTask"]
       | components["schemas"]["SummarizeTask"];
+    TaskBatch: {
+      /** @description In the request's order. */
+      items: components["schemas"]["Task"][];
+    };
     TaskPage: {
       /** @description Newest first. */
       items: components["schemas"]["Task"][];
@@ -1057,15 +1091,19 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description GatewayError: API Gateway's throttling (the stage's rate and burst limits); retry with backoff. */
+      /** @description `too_many_tasks`: The caller has MAX_PENDING_PER_OWNER unfinished tasks (`details.limit`); retry after Retry-After. GatewayError: API Gateway's throttling (the stage's rate and burst limits); retry with backoff. */
       429: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
           "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["GatewayError"];
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
         };
       };
       /** @description `internal_error`: A bug; the answer says nothing more, the logs say everything under the same requestId. GatewayError: The api Lambda failed before it could answer. */
@@ -1457,6 +1495,151 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["GatewayError"];
+        };
+      };
+      /** @description `internal_error`: A bug; the answer says nothing more, the logs say everything under the same requestId. GatewayError: The api Lambda failed before it could answer. */
+      500: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
+        };
+      };
+      /** @description `database_unavailable`: The database is unavailable; retry after the Retry-After seconds. GatewayError: The api Lambda did not answer within API Gateway's 30 s. */
+      503: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
+        };
+      };
+    };
+  };
+  createTasks: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Optional. Covers the whole batch: the same key with the same body answers 200 with the tasks the first request made; with a different body, 409. */
+        "Idempotency-Key"?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        "application/json": {
+          /** @description 1 to 100 tasks, each as POST /api/tasks takes it; created all or none. */
+          tasks: components["schemas"]["CreateTaskRequest"][];
+        };
+      };
+    };
+    responses: {
+      /** @description The same Idempotency-Key and body as an earlier batch: the tasks it made. */
+      200: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id": string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskBatch"];
+        };
+      };
+      /** @description Created, in the request's order. */
+      201: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id": string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["TaskBatch"];
+        };
+      };
+      /** @description `validation_failed`: A field does not fit: `details` lists each failing field by path. `invalid_json`: The body is not JSON (or not UTF-8 text). */
+      400: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id": string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `unauthorized`: The token has no subject (`sub`) naming the caller. GatewayError: API Gateway's JWT authorizer refused the token (missing, expired, wrong issuer or audience); `WWW-Authenticate` says why. */
+      401: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
+        };
+      };
+      /** @description `conflict`: The task's status does not allow this; `details.status` is its status. `idempotency_conflict`: The Idempotency-Key was used before with another body. */
+      409: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id": string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      413: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id"?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
+        };
+      };
+      /** @description `unsupported_media_type`: The body is not JSON. */
+      415: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id": string;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description `too_many_tasks`: The caller has MAX_PENDING_PER_OWNER unfinished tasks (`details.limit`); retry after Retry-After. GatewayError: API Gateway's throttling (the stage's rate and burst limits); retry with backoff. */
+      429: {
+        headers: {
+          /** @description The request's id, also in error bodies and in every log line about it. */
+          "X-Request-Id"?: string;
+          /** @description Seconds to wait before retrying. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json":
+            | components["schemas"]["Error"]
+            | components["schemas"]["GatewayError"];
         };
       };
       /** @description `internal_error`: A bug; the answer says nothing more, the logs say everything under the same requestId. GatewayError: The api Lambda failed before it could answer. */

@@ -23,6 +23,8 @@ export type ValidationIssue = z.infer<typeof ValidationIssueSchema>;
 interface ApiErrorDefinition {
   status: number;
   description: string;
+  /** Answered with `Retry-After` (seconds): when the same request may well succeed. */
+  retryAfterSeconds?: number;
   /** The `details` this code always carries; none when absent. */
   details?: z.ZodType;
 }
@@ -61,6 +63,14 @@ export const API_ERRORS = {
     details: z.object({ maxBytes: z.int() }),
   },
   unsupported_media_type: { status: 415, description: "The body is not JSON." },
+  too_many_tasks: {
+    status: 429,
+    description:
+      "The caller has MAX_PENDING_PER_OWNER unfinished tasks (`details.limit`); retry after Retry-After.",
+    details: z.object({ limit: z.int(), unfinished: z.int() }),
+    // Tasks take seconds to minutes; half a minute frees some without hammering the API.
+    retryAfterSeconds: 30,
+  },
   internal_error: {
     status: 500,
     description:

@@ -45,7 +45,7 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
     resume: { maxWaitMs: API_RESUME_WAIT_MS },
   });
   return {
-    tasks: new TaskStore(sql),
+    tasks: new TaskStore(sql, { maxUnfinishedPerOwner: api.MAX_PENDING_PER_OWNER }),
     taskTypes: createTaskTypeRegistry(),
     sql,
     settings: {

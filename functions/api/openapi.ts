@@ -185,7 +185,7 @@ function operation(route: Route, components: ComponentSchemas): Record<string, u
         : ref(handler ? "Error" : "GatewayError");
     responses[status] = response(statusDescription(status, handler, gateway), schema, {
       requestId: !gateway,
-      retryAfter: handler && status === 503,
+      retryAfter: handler && (status === 503 || status === 429),
     });
   }
 

@@ -29,6 +29,7 @@ export const ROUTES = {
   getMetrics: { method: "GET", path: "/api/metrics", authorized: true },
   listTasks: { method: "GET", path: "/api/tasks", authorized: true },
   createTask: { method: "POST", path: "/api/tasks", authorized: true },
+  createTasks: { method: "POST", path: "/api/tasks/batch", authorized: true },
   getTask: { method: "GET", path: "/api/tasks/{id}", authorized: true },
   cancelTask: { method: "POST", path: "/api/tasks/{id}/cancel", authorized: true },
   retryTask: { method: "POST", path: "/api/tasks/{id}/retry", authorized: true },

@@ -93,6 +93,21 @@ export const CreateTaskBodySchema = z
   .describe("A new task. (The OpenAPI document refines `input` per `type`.)");
 export type CreateTaskBody = z.infer<typeof CreateTaskBodySchema>;
 
+export const BATCH_LIMITS = { min: 1, max: 100 } as const;
+
+/** POST /api/tasks/batch: each item is checked as POST /api/tasks checks its body. */
+export const CreateTaskBatchBodySchema = z
+  .strictObject({
+    tasks: z
+      .array(z.unknown().meta({ $ref: "#/components/schemas/CreateTaskRequest" }))
+      .min(BATCH_LIMITS.min)
+      .max(BATCH_LIMITS.max)
+      .describe(
+        `${BATCH_LIMITS.min} to ${BATCH_LIMITS.max} tasks, each as POST /api/tasks takes it; created all or none.`,
+      ),
+  })
+  .describe("Tasks to create together.");
+
 // ---------------------------------------------------------------- queries
 
 export const LIST_LIMITS = { default: 50, max: 100 } as const;
@@ -133,6 +148,10 @@ export const TaskPageSchema = z
   })
   .meta({ id: "TaskPage" });
 export type TaskPageView = z.infer<typeof TaskPageSchema>;
+
+export const TaskBatchSchema = z
+  .object({ items: z.array(TaskViewSchema).describe("In the request's order.") })
+  .meta({ id: "TaskBatch" });
 
 /**
  * The API's error body. `error` is a union over the codes (errorCodes.ts), each with the

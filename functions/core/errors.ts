@@ -96,3 +96,17 @@ export class TaskCancelledError extends PipelineError {
     super("cancelled", message);
   }
 }
+
+/** The owner has as many unfinished tasks as MAX_PENDING_PER_OWNER allows. */
+export class TooManyTasksError extends PipelineError {
+  constructor(
+    readonly limit: number,
+    readonly unfinished: number,
+  ) {
+    super(
+      "too_many_tasks",
+      `you have ${unfinished} unfinished tasks; at most ${limit} may be pending or running at once. Try again when some have finished`,
+      { details: { limit, unfinished } },
+    );
+  }
+}

@@ -117,6 +117,8 @@ const ApiSchema = z.strictObject({
   }),
   maxBodyBytes: whole(1_024, 6_291_456),
   healthTimeoutMs: whole(100, 30_000),
+  /** Unfinished tasks one owner may have (the api Lambda's MAX_PENDING_PER_OWNER). */
+  maxPendingPerOwner: whole(1, 1_000_000).default(10_000),
   memoryMb: whole(128, 10_240).default(512),
 });
 

@@ -15,7 +15,11 @@ import { createSpecValidator, operations } from "../support/openApiSpec";
  */
 
 const MAX_BODY_BYTES = 4_096;
-const runtime = useInProcessRuntime({ MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
+const runtime = useInProcessRuntime({
+  MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+  MAX_PENDING_PER_OWNER: "40",
+});
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
 const spec = createSpecValidator();
 
 /** Documented statuses this runtime cannot be made to answer, and why. */
@@ -156,6 +160,47 @@ describe("every answer of every route", () => {
       path: "/api/tasks",
       token,
       body: JSON.stringify({ type: "generate_content", input: {}, priority: 1.5 }),
+    });
+    const batch = (tasks: unknown[], key?: string, who = token) =>
+      call({
+        operationId: "createTasks",
+        method: "POST",
+        path: "/api/tasks/batch",
+        token: who,
+        body: JSON.stringify({ tasks }),
+        ...(key ? { headers: { "idempotency-key": key } } : {}),
+      });
+    const due = { type: "prompt", input: { prompt: "batch" }, runAt: inAnHour() };
+    const batchKey = `batch-${created.id}`;
+    await batch([due, due], batchKey);
+    await batch([due, due], batchKey);
+    await batch([due], batchKey);
+    await batch([due, { type: "prompt", input: {} }]);
+    // The cap: MAX_PENDING_PER_OWNER is 40 here; a fresh caller asks for 41.
+    const capped = await runtime.token(`contract-capped-${randomUUID()}`);
+    await batch(
+      Array.from({ length: 41 }, () => due),
+      undefined,
+      capped,
+    );
+    await call({
+      operationId: "createTask",
+      method: "POST",
+      path: "/api/tasks",
+      token: capped,
+      body: JSON.stringify(due),
+    });
+    await batch(
+      Array.from({ length: 40 }, () => due),
+      undefined,
+      capped,
+    );
+    await call({
+      operationId: "createTask",
+      method: "POST",
+      path: "/api/tasks",
+      token: capped,
+      body: JSON.stringify(due),
     });
     await call({ operationId: "listTasks", method: "GET", path: "/api/tasks?limit=0", token });
     await call({ operationId: "listTasks", method: "GET", path: "/api/tasks?limit=2", token });

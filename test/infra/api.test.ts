@@ -24,6 +24,7 @@ const settingsOf = (name: string) => loadEnvironment(cdkJsonContext().environmen
 const CONTRACT_ROUTES = [
   "GET /api/health",
   "POST /api/tasks",
+  "POST /api/tasks/batch",
   "GET /api/tasks",
   "GET /api/tasks/{id}",
   "POST /api/tasks/{id}/cancel",
@@ -213,6 +214,7 @@ describe("the HTTP API", () => {
     expect(lambdaEnvironment(fn)).toMatchObject({
       MAX_BODY_BYTES: String(settings.api.maxBodyBytes),
       HEALTH_TIMEOUT_MS: String(settings.api.healthTimeoutMs),
+      MAX_PENDING_PER_OWNER: String(settings.api.maxPendingPerOwner),
       OLLAMA_MODEL: settings.ollama.defaultModel,
       OLLAMA_MODELS: settings.ollama.models.join(","),
       PIPELINE_ENV: "dev",

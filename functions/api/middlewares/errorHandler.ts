@@ -48,7 +48,12 @@ export function errorHandler(
         !(error instanceof DatabaseUnavailableError) &&
         isApiErrorCode(error.code)
       ) {
-        const { status } = API_ERRORS[error.code];
+        const definition: { status: number; retryAfterSeconds?: number } = API_ERRORS[error.code];
+        const { status } = definition;
+        const retryAfter: Record<string, string> =
+          definition.retryAfterSeconds === undefined
+            ? {}
+            : { "retry-after": String(definition.retryAfterSeconds) };
         context.logger?.info("request refused", {
           status,
           code: error.code,
@@ -61,7 +66,7 @@ export function errorHandler(
             message: error.message,
             ...(error.details === undefined ? {} : { details: error.details }),
           } as ErrorBody["error"],
-          error instanceof HttpError ? error.headers : undefined,
+          { ...retryAfter, ...(error instanceof HttpError ? error.headers : {}) },
         );
         return;
       }

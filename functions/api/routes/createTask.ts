@@ -1,20 +1,11 @@
-import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
-import { resolveModel } from "../../core/llm";
 import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { header, jsonResponse } from "../http";
 import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
-import {
-  CreateTaskBodySchema,
-  IdempotencyKeySchema,
-  TASK_LIMITS,
-  TaskViewSchema,
-} from "../schemas";
+import { IdempotencyKeySchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
-import { collectIssues, parseOrThrow, validationError } from "../validation";
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
+import { parseOrThrow, validationError } from "../validation";
+import { newTaskFromBody } from "./newTaskFromBody";
 
 /**
  * POST /api/tasks: checks the body, the type's input, and the model against the
@@ -45,7 +36,7 @@ export const createTaskRoute: CallerHandler = {
         schema: TaskViewSchema,
       },
     },
-    errors: [400, 401, 409, 413, 415, 503],
+    errors: [400, 401, 409, 413, 415, 429, 503],
   },
 
   async handle({ event, caller, context }, deps) {
@@ -58,65 +49,14 @@ export const createTaskRoute: CallerHandler = {
       throw validationError([{ path: "(root)", message: "a JSON body is required" }], "task");
     }
 
-    const issues: FieldIssue[] = [];
-    const parsed = CreateTaskBodySchema.safeParse(event.jsonBody);
-    if (!parsed.success) issues.push(...toFieldIssues(parsed.error));
-
-    // Type, input and model are checked even when other fields failed, so one answer
-    // names every problem; each check runs once its own field is usable.
-    const raw = isObject(event.jsonBody) ? event.jsonBody : {};
-    let input: unknown;
-    if (typeof raw.type === "string") {
-      const type = raw.type;
-      if (!deps.taskTypes.get(type)) {
-        issues.push(
-          ...collectIssues(() => deps.taskTypes.parseInput(type, raw.input), "type").issues,
-        );
-      } else if (isObject(raw.input)) {
-        const checked = collectIssues(() => deps.taskTypes.parseInput(type, raw.input), "input");
-        input = checked.value;
-        issues.push(...checked.issues);
-      }
-    }
-    const requestedModel = typeof raw.model === "string" ? raw.model : undefined;
-    const model = collectIssues(() => resolveModel(requestedModel, deps.settings.models), "model");
-    issues.push(...model.issues);
-
     const now = deps.now?.() ?? Date.now();
-    let runAt: Date | null = null;
-    if (parsed.success && parsed.data.runAt !== undefined) {
-      runAt = new Date(parsed.data.runAt);
-      if (runAt.getTime() > now + TASK_LIMITS.runAtMaxDaysAhead * DAY_MS) {
-        issues.push({
-          path: "runAt",
-          message: `must be at most ${TASK_LIMITS.runAtMaxDaysAhead} days ahead`,
-        });
-      } else if (runAt.getTime() < now - TASK_LIMITS.runAtMaxHoursBehind * HOUR_MS) {
-        issues.push({
-          path: "runAt",
-          message: `must be at most ${TASK_LIMITS.runAtMaxHoursBehind} hours in the past`,
-        });
-      }
-    }
-
-    if (issues.length > 0 || !parsed.success || model.value === undefined) {
-      throw validationError(issues, "task");
-    }
-    const body = parsed.data;
+    const checked = newTaskFromBody(event.jsonBody, { caller, deps, now });
+    if (!checked.task) throw validationError(checked.issues, "task");
+    const newTask = { ...checked.task, idempotencyKey };
     const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
-    if (signals) await prepareTaskDue(signals, runAt?.getTime() ?? now);
+    if (signals) await prepareTaskDue(signals, newTask.runAt?.getTime() ?? now);
 
-    const { task, created } = await deps.tasks.create({
-      owner: caller,
-      type: body.type,
-      title: body.title ?? null,
-      input,
-      priority: body.priority,
-      runAt,
-      maxAttempts: body.maxAttempts,
-      model: model.value,
-      idempotencyKey,
-    });
+    const { task, created } = await deps.tasks.create(newTask);
     if (signals && created) await signalTaskDue(signals, task.id, task.runAt.getTime());
     if (created) await publishStatus(deps, task);
     return created
@@ -124,7 +64,3 @@ export const createTaskRoute: CallerHandler = {
       : jsonResponse(200, toTaskView(task));
   },
 };
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

@@ -9,6 +9,7 @@ import type { Route, RouteHandlers } from "../router";
 import { API_ROUTES } from "../routeTable";
 import { cancelTaskRoute } from "./cancelTask";
 import { createTaskRoute } from "./createTask";
+import { createTasksRoute } from "./createTasks";
 import { getTaskRoute } from "./getTask";
 import { healthRoute } from "./health";
 import { listTasksRoute } from "./listTasks";
@@ -24,6 +25,7 @@ export function createRoutes(taskTypes: TaskTypeCatalog): Route[] {
     getMetrics: metricsRoute,
     listTasks: listTasksRoute,
     createTask: createTaskRoute,
+    createTasks: createTasksRoute,
     getTask: getTaskRoute,
     cancelTask: cancelTaskRoute,
     retryTask: retryTaskRoute,

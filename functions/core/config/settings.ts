@@ -138,6 +138,11 @@ export const ApiSettingsSchema = z.object({
   MAX_BODY_BYTES: wholeNumber("MAX_BODY_BYTES", 1_024, 6_291_456, 262_144),
   /** The health check's database timeout. */
   HEALTH_TIMEOUT_MS: wholeNumber("HEALTH_TIMEOUT_MS", 100, 30_000, 2_000),
+  /**
+   * Unfinished (pending + in_progress) tasks one owner may have; a create beyond is a 429.
+   * Generous by default: it stops a runaway client, not a busy one.
+   */
+  MAX_PENDING_PER_OWNER: wholeNumber("MAX_PENDING_PER_OWNER", 1, 1_000_000, 10_000),
 });
 export type ApiSettings = z.infer<typeof ApiSettingsSchema>;
 

@@ -131,6 +131,15 @@ export interface TaskRepository {
   /** Same idempotency key and same request → the existing task with `created: false`;
    *  same key, different request → IdempotencyConflictError. */
   create(task: NewTask): Promise<{ task: Task; created: boolean }>;
+  /**
+   * 1 to 100 tasks of one owner, all or none; `idempotencyKey` covers the whole batch (a
+   * replay answers the same tasks with `created: false`). TooManyTasksError when the
+   * owner's cap would be passed; ValidationError with `tasks.<i>.<field>` paths.
+   */
+  createBatch(
+    tasks: readonly NewTask[],
+    idempotencyKey: string | null,
+  ): Promise<{ tasks: Task[]; created: boolean }>;
   /** TaskNotFoundError when absent or not the owner's. */
   get(owner: string, id: string): Promise<Task>;
   /** Newest first. ValidationError for a malformed or foreign cursor, a bad limit or status. */

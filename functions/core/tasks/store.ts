@@ -4,8 +4,14 @@
  * through any SqlPort (node-postgres or the RDS Data API). The executor's whole round trip
  * is `sync`, one statement (./sql/syncTasks.ts).
  */
-import { IdempotencyConflictError, TaskNotFoundError, TaskStateConflictError } from "../errors";
-import { fieldError } from "../fieldIssues";
+import {
+  IdempotencyConflictError,
+  TaskNotFoundError,
+  TaskStateConflictError,
+  TooManyTasksError,
+  ValidationError,
+} from "../errors";
+import { describeFieldIssues, type FieldIssue, fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";
 import {
   CLAIM_BYTES,
@@ -34,9 +40,9 @@ import {
 import { requestHash } from "./requestHash";
 import { cancelRequests } from "./sql/cancelRequests";
 import { cancelTask } from "./sql/cancelTask";
-import { findByIdempotencyKey } from "./sql/findByIdempotencyKey";
+import { findByIdempotencyKeys } from "./sql/findByIdempotencyKeys";
 import { getTask } from "./sql/getTask";
-import { insertTask } from "./sql/insertTask";
+import { countUnfinished, insertTasks } from "./sql/insertTasks";
 import { cursorExists, listTasks } from "./sql/listTasks";
 import { nextDueAt } from "./sql/nextDueAt";
 import { queueState } from "./sql/queueState";
@@ -64,7 +70,18 @@ export interface TaskStoreOptions {
    * Data API's 1 MiB (./byteBudgets.ts).
    */
   maxClaimBytes?: number;
+  /**
+   * Unfinished (pending + in_progress) tasks one owner may have (MAX_PENDING_PER_OWNER); a
+   * create beyond is TooManyTasksError. No cap when absent.
+   */
+  maxUnfinishedPerOwner?: number;
 }
+
+/** Most tasks in one batch create (POST /api/tasks/batch). */
+export const MAX_BATCH = 100;
+
+/** No cap on an owner's unfinished tasks: the statement's int4 parameter's largest value. */
+const NO_CAP = 2_147_483_647;
 
 /** Upper bound of one claim: a sanity limit (executors claim their free slots, a handful). */
 const MAX_CLAIM = 1000;
@@ -79,6 +96,7 @@ export class TaskStore implements TaskRepository {
   private readonly maxResultBytes: number;
   private readonly maxPageBytes: number;
   private readonly maxClaimBytes: number;
+  private readonly maxUnfinishedPerOwner: number;
 
   constructor(
     private readonly sql: SqlPort,
@@ -88,24 +106,87 @@ export class TaskStore implements TaskRepository {
     this.maxResultBytes = options.maxResultBytes ?? INLINE_RESULT_BYTES;
     this.maxPageBytes = options.maxPageBytes ?? PAGE_BYTES;
     this.maxClaimBytes = options.maxClaimBytes ?? CLAIM_BYTES;
+    this.maxUnfinishedPerOwner = options.maxUnfinishedPerOwner ?? NO_CAP;
   }
 
   async create(newTask: NewTask): Promise<{ task: Task; created: boolean }> {
     validateNewTask(newTask, this.maxInputBytes);
-    const key = newTask.idempotencyKey;
-    const hash = key === null ? null : requestHash(newTask);
-    // One round in practice: the insert wins, or yields to the key's existing row, which
-    // the read then finds. Another only if that row vanished in between (nothing deletes).
-    for (let round = 0; round < 3; round++) {
-      const inserted = await insertTask(this.sql, newTask, hash);
-      if (inserted) return { task: inserted, created: true };
-      if (key === null) break;
-      const existing = await findByIdempotencyKey(this.sql, newTask.owner, key);
-      if (!existing) continue;
-      if (existing.requestHash !== hash) throw new IdempotencyConflictError(key);
-      return { task: existing.task, created: false };
+    const { tasks, created } = await this.insertAll([newTask], newTask.idempotencyKey, false);
+    return { task: tasks[0] as Task, created };
+  }
+
+  async createBatch(
+    newTasks: readonly NewTask[],
+    idempotencyKey: string | null,
+  ): Promise<{ tasks: Task[]; created: boolean }> {
+    if (newTasks.length < 1 || newTasks.length > MAX_BATCH) {
+      throw fieldError("tasks", `tasks must hold 1 to ${MAX_BATCH} tasks`);
     }
-    throw new Error("create: the insert returned no row and no task holds its idempotency key");
+    const owner = newTasks[0]?.owner;
+    const items = newTasks.map((task, i) => ({
+      ...task,
+      // One key per item, derived from the batch's: a space never occurs in a key a caller
+      // sends (IdempotencyKeySchema), so these cannot collide with a single create's keys.
+      idempotencyKey: idempotencyKey === null ? null : `${idempotencyKey} ${i}`,
+    }));
+    const problems = items.flatMap((task, i) => {
+      if (task.owner !== owner)
+        return [{ path: `tasks.${i}.owner`, message: "one owner per batch" }];
+      try {
+        validateNewTask(task, this.maxInputBytes);
+        return [];
+      } catch (error) {
+        if (!(error instanceof ValidationError) || !Array.isArray(error.details)) throw error;
+        return (error.details as FieldIssue[]).map((issue) => ({
+          path: `tasks.${i}.${issue.path}`,
+          message: issue.message,
+        }));
+      }
+    });
+    if (problems.length > 0) {
+      throw new ValidationError(`invalid batch: ${describeFieldIssues(problems)}`, problems);
+    }
+    return this.insertAll(items, idempotencyKey, true);
+  }
+
+  /**
+   * One statement inserts them all, or none (./sql/insertTasks.ts). None back: their keys
+   * were used (a replay with the same requests answers the same tasks; anything else is
+   * IdempotencyConflictError), or the owner's cap refused them (TooManyTasksError).
+   */
+  private async insertAll(
+    items: readonly NewTask[],
+    idempotencyKey: string | null,
+    batch: boolean,
+  ): Promise<{ tasks: Task[]; created: boolean }> {
+    const hashed = items.map((task) => ({
+      task,
+      requestHash: task.idempotencyKey === null ? null : requestHash(task),
+    }));
+    const inserted = await insertTasks(this.sql, hashed, this.maxUnfinishedPerOwner);
+    if (inserted.length === items.length) return { tasks: inserted, created: true };
+    if (inserted.length > 0) {
+      throw new Error(`create: ${inserted.length} of ${items.length} tasks inserted`);
+    }
+    const owner = items[0]?.owner ?? "";
+    if (idempotencyKey !== null) {
+      const keys = hashed.map(({ task }) => task.idempotencyKey as string);
+      // A batch replayed with fewer items than the first is another request: one key past
+      // the end shows it.
+      const probe = batch ? [...keys, `${idempotencyKey} ${items.length}`] : keys;
+      const found = await findByIdempotencyKeys(this.sql, owner, probe);
+      if (found.size > 0) {
+        const replay = hashed.map(({ task, requestHash: hash }) => {
+          const existing = found.get(task.idempotencyKey as string);
+          return existing && existing.requestHash === hash ? existing.task : undefined;
+        });
+        if (replay.every((task) => task !== undefined) && found.size === items.length) {
+          return { tasks: replay as Task[], created: false };
+        }
+        throw new IdempotencyConflictError(idempotencyKey);
+      }
+    }
+    throw new TooManyTasksError(this.maxUnfinishedPerOwner, await countUnfinished(this.sql, owner));
   }
 
   async get(owner: string, id: string): Promise<Task> {

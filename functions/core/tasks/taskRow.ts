@@ -5,12 +5,12 @@
  * settled and recovered rows (`bulky`), and whether it is in the HTTP API's view (`api`,
  * with the OpenAPI description). Everything else is derived from TASK_ROW: the `Task` and
  * `NewTask` types, the select lists every statement returns, the row decoder, the create's
- * INSERT (./sql/insertTask.ts), its request fingerprint (./requestHash.ts) and the API view
+ * INSERT (./sql/insertTasks.ts), its request fingerprint (./requestHash.ts) and the API view
  * (functions/api/taskView.ts).
  *
  * Adding a caller-settable column: a migration, an entry here, and what decides about its
  * value (the store's guard in ./storeInputChecks.ts, the API's create body schema and route).
- * `request_hash` is internal: not a Task field, read only by findByIdempotencyKey.
+ * `request_hash` is internal: not a Task field, read only by findByIdempotencyKeys.
  */
 import { z } from "zod";
 import { FIXED_COLUMNS_MAX_BYTES } from "./byteBudgets";

@@ -95,8 +95,14 @@ describe("the OpenAPI document", () => {
       ],
     };
     for (const status of ["400", "409", "415"]) expect(schemaOf(status)).toEqual(handlerOnly);
-    for (const status of ["401", "413", "500", "503"]) expect(schemaOf(status)).toEqual(either);
-    expect(schemaOf("429")).toEqual({ $ref: "#/components/schemas/GatewayError" });
+    // 429: the caller's cap (too_many_tasks) or API Gateway's throttling.
+    for (const status of ["401", "413", "429", "500", "503"]) {
+      expect(schemaOf(status)).toEqual(either);
+    }
+    const list = document.paths["/api/tasks"].get;
+    expect(list.responses["429"].content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/GatewayError",
+    });
     expect(create.responses["409"].headers["X-Request-Id"].required).toBe(true);
   });
 

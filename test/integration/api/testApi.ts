@@ -64,19 +64,21 @@ export function createTestApi(
     add: (name, unit, value) => recorded.push({ name, unit, value }),
     flush: () => {},
   };
-  const store = new TaskStore(sql);
+  const api = readSettings(ApiSettingsSchema, {
+    CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:5173`,
+    MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+    // Generous: a busy CI machine must not turn a slow SELECT 1 into a 503.
+    HEALTH_TIMEOUT_MS: "10000",
+    ...overrides.env,
+  });
+  // As the api Lambda builds it (functions/api/handler.ts).
+  const store = new TaskStore(sql, { maxUnfinishedPerOwner: api.MAX_PENDING_PER_OWNER });
   const deps: ApiDeps = {
     tasks: overrides.tasks ?? store,
     taskTypes: createTaskTypeRegistry(),
     sql: overrides.healthSql ?? sql,
     settings: {
-      api: readSettings(ApiSettingsSchema, {
-        CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:5173`,
-        MAX_BODY_BYTES: String(MAX_BODY_BYTES),
-        // Generous: a busy CI machine must not turn a slow SELECT 1 into a 503.
-        HEALTH_TIMEOUT_MS: "10000",
-        ...overrides.env,
-      }),
+      api,
       models: { OLLAMA_MODEL: DEFAULT_MODEL, OLLAMA_MODELS: [DEFAULT_MODEL, OTHER_MODEL] },
     },
     logger,

@@ -149,6 +149,7 @@ export function recordingTasks(inner: TaskRepository): TaskRepository & { syncs:
   return {
     syncs,
     create: (task) => inner.create(task),
+    createBatch: (tasks, key) => inner.createBatch(tasks, key),
     get: (owner, id) => inner.get(owner, id),
     list: (owner, query) => inner.list(owner, query),
     cancel: (owner, id) => inner.cancel(owner, id),

@@ -1,10 +1,11 @@
 import { createDataApiSqlPort } from "../../../functions/core/sql/dataApiAdapter";
+import { describeCreateLimits } from "../../support/createLimitsSuite";
 import { startDataApiServer } from "../../support/dataApiServer";
-import { describeTaskStore } from "../../support/storeSuite";
+import { describeTaskStore, type MakePort } from "../../support/storeSuite";
 
 // The store suite through the RDS Data API adapter: the real SDK client over HTTP to the
 // Data API-compatible endpoint, which runs the statements on the test PostgreSQL.
-describeTaskStore("data-api", async (databaseUrl) => {
+const makePort: MakePort = async (databaseUrl) => {
   const server = await startDataApiServer({ databaseUrl });
   const client = server.createClient();
   const sql = createDataApiSqlPort({
@@ -21,4 +22,7 @@ describeTaskStore("data-api", async (databaseUrl) => {
       await server.close();
     },
   };
-});
+};
+
+describeTaskStore("data-api", makePort);
+describeCreateLimits("data-api", makePort);

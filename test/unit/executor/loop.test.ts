@@ -57,6 +57,7 @@ function scriptedTasks(answer: (request: SyncRequest) => Partial<SyncResult>) {
   };
   const tasks: TaskRepository = {
     create: unused,
+    createBatch: unused,
     get: unused,
     list: unused,
     cancel: unused,
