@@ -1262,7 +1262,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
       it("reads the backlog through the claim index, never the finished rows", async () => {
         // Prepare: enough finished rows that a sequential scan would be the planner's choice
-        // if the predicate did not match tasks_claim_idx.
+        // if the predicate did not match tasks_fair_claim_idx (0003 replaced tasks_claim_idx).
         await db.sql.query(
           `INSERT INTO tasks (owner, type, input, status, model, completed_at)
            SELECT 'bulk', 'prompt', '{}', 'completed', 'm', now() FROM generate_series(1, 5000)`,
@@ -1275,7 +1275,7 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
         // Assess
         const text = plan.map((line) => line["QUERY PLAN"]).join("\n");
-        expect(text).toContain("tasks_claim_idx");
+        expect(text).toContain("tasks_fair_claim_idx");
         expect(text).not.toMatch(/Seq Scan on tasks/);
       });
 

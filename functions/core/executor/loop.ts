@@ -19,7 +19,13 @@ export type { ExecutorBudget };
 
 export type ExecutorLoopSettings = Pick<
   ExecutorSettings,
-  "LEASE_SECONDS" | "MAX_CONCURRENCY" | "POLL_INTERVAL_MS" | "RETRY_BASE_MS" | "RETRY_MAX_MS"
+  | "LEASE_SECONDS"
+  | "MAX_CONCURRENCY"
+  | "POLL_INTERVAL_MS"
+  | "RETRY_BASE_MS"
+  | "RETRY_MAX_MS"
+  | "MAX_RUNNING_PER_OWNER"
+  | "RETENTION_SECONDS"
 > &
   Pick<OllamaSettings, "LLM_TIMEOUT_MS" | "OLLAMA_MODELS">;
 
@@ -36,12 +42,15 @@ export interface ExecutorTuning {
   statsIntervalMs: number;
   /** How often buffered metrics are written out as an EMF document. */
   metricsFlushIntervalMs: number;
+  /** How often retention sweeps (./retention.ts); the first at the invocation's start. */
+  retentionIntervalMs: number;
 }
 
 export const DEFAULT_EXECUTOR_TUNING: ExecutorTuning = {
   reserveMarginMs: 3_000,
   statsIntervalMs: 60_000,
   metricsFlushIntervalMs: 10_000,
+  retentionIntervalMs: 60_000,
 };
 
 export interface ExecutorDeps {

@@ -21,6 +21,7 @@ import { InFlight, type RunningAttempt } from "./inflight";
 import type { ExecutorDeps, ExecutorTuning } from "./loop";
 import { ExecutorMetrics } from "./metrics";
 import { Recorder } from "./recorder";
+import { RetentionSweep } from "./retention";
 import { decideOutcome } from "./retryRules";
 import { SyncBackoff } from "./syncBackoff";
 import { SyncReport } from "./syncReport";
@@ -30,6 +31,7 @@ export class ExecutorRun {
   readonly recorder: Recorder;
   readonly backoff: SyncBackoff;
   private readonly report: SyncReport;
+  private readonly retention: RetentionSweep;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly retryPolicy: BackoffPolicy;
@@ -63,6 +65,16 @@ export class ExecutorRun {
       logger: deps.logger,
       notifyFailed: (failed) => this.notifyFailed(failed),
     });
+    this.retention = new RetentionSweep(
+      {
+        tasks: deps.tasks,
+        logger: deps.logger,
+        recorder: this.recorder,
+        retentionSeconds: deps.settings.RETENTION_SECONDS,
+        intervalMs: tuning.retentionIntervalMs,
+      },
+      startMs,
+    );
     this.nextClaimAtMs = startMs;
     this.nextStatsAtMs = startMs;
     this.lastFlushMs = startMs;
@@ -103,8 +115,10 @@ export class ExecutorRun {
     return true;
   }
 
-  /** The queue statistics once a statsInterval, metrics out once a flush interval. */
+  /** Retention and the queue statistics once their interval, metrics out once a flush interval. */
   private periodic(nowMs: number): void {
+    const sweep = this.retention.due(nowMs);
+    if (sweep) this.track(sweep);
     if (this.backoff.failures === 0 && nowMs >= this.nextStatsAtMs) {
       this.nextStatsAtMs = nowMs + this.tuning.statsIntervalMs;
       this.track(this.readQueueStats());
@@ -167,6 +181,7 @@ export class ExecutorRun {
         outcomes: carried.map((finished) => finished.outcome),
         heartbeatIds,
         claimLimit,
+        maxRunningPerOwner: deps.settings.MAX_RUNNING_PER_OWNER,
       });
     } catch (error) {
       this.recorder.count("databaseErrors");

@@ -4,6 +4,8 @@
  * through any SqlPort (node-postgres or the RDS Data API). The executor's whole round trip
  * is `sync`, one statement (./sql/syncTasks.ts).
  */
+
+import { MAX_RUNNING_PER_OWNER, RETENTION_SECONDS } from "../config/settings";
 import { IdempotencyConflictError, TaskNotFoundError, TaskStateConflictError } from "../errors";
 import { fieldError } from "../fieldIssues";
 import type { SqlPort } from "../sql/port";
@@ -23,6 +25,7 @@ import {
 } from "./model";
 import { requestHash } from "./requestHash";
 import { cancelTask } from "./sql/cancelTask";
+import { deleteExpiredTasks } from "./sql/deleteExpiredTasks";
 import { findByIdempotencyKey } from "./sql/findByIdempotencyKey";
 import { getTask } from "./sql/getTask";
 import { insertTask } from "./sql/insertTask";
@@ -69,6 +72,12 @@ export const DEFAULT_MAX_CLAIM_BYTES = 256 * 1024;
 const MAX_CLAIM = 1000;
 
 /**
+ * Upper bound of one retention delete: its returned ids (36 characters each) stay far under
+ * the Data API's 1 MiB response cap, and its locks and WAL stay one short statement's worth.
+ */
+const MAX_DELETE_BATCH = 10_000;
+
+/**
  * The task store: every task operation as one or two named SQL statements (see ./sql),
  * through any SqlPort (node-postgres or the RDS Data API). Bad input becomes a
  * ValidationError naming the field before any SQL runs.
@@ -94,7 +103,7 @@ export class TaskStore implements TaskRepository {
     const key = newTask.idempotencyKey;
     const hash = key === null ? null : requestHash(newTask);
     // One round in practice: the insert wins, or yields to the key's existing row, which
-    // the read then finds. Another only if that row vanished in between (nothing deletes).
+    // the read then finds. Another only if that row vanished in between (retention).
     for (let round = 0; round < 3; round++) {
       const inserted = await insertTask(this.sql, newTask, hash);
       if (inserted) return { task: inserted, created: true };
@@ -171,6 +180,15 @@ export class TaskStore implements TaskRepository {
     checkWorker(request.workerId);
     checkLease(request.leaseSeconds);
     const claimLimit = requireInt("claimLimit", request.claimLimit, 0, MAX_CLAIM);
+    const maxRunningPerOwner =
+      request.maxRunningPerOwner === undefined
+        ? undefined
+        : requireInt(
+            "maxRunningPerOwner",
+            request.maxRunningPerOwner,
+            1,
+            MAX_RUNNING_PER_OWNER.max,
+          );
     const outcomes = storableOutcomes(request.outcomes, this.maxResultBytes);
     // An id is settled or heartbeated, never both: one statement must not write a row twice.
     const settling = new Set(outcomes.map((o) => o.id));
@@ -182,7 +200,19 @@ export class TaskStore implements TaskRepository {
       heartbeatIds,
       claimLimit,
       claimBytes: this.maxClaimBytes,
+      maxRunningPerOwner,
     });
+  }
+
+  async deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<string[]> {
+    const retentionSeconds = requireInt(
+      "retentionSeconds",
+      request.retentionSeconds,
+      RETENTION_SECONDS.min,
+      RETENTION_SECONDS.max,
+    );
+    const batch = requireInt("batch", request.batch, 1, MAX_DELETE_BATCH);
+    return deleteExpiredTasks(this.sql, { retentionSeconds, batch });
   }
 
   /**

@@ -2,7 +2,7 @@
  * How far behind the whole queue is: due pending tasks and the oldest one's wait. Every
  * executor reads it once a minute for its QueueDepth and OldestPendingAge metrics, so it
  * must cost what the backlog costs, not what the table holds: both predicates match
- * tasks_claim_idx (partial, `WHERE status = 'pending'`), so finished rows, however many
+ * tasks_fair_claim_idx (partial, `WHERE status = 'pending'`), so finished rows, however many
  * millions, are never read. (taskStats, which counts every status, is for the API's
  * per-owner metrics.)
  */

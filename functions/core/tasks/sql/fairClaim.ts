@@ -1,0 +1,184 @@
+/**
+ * The claim half of the executor's one statement (./syncTasks.ts puts it after settle,
+ * heartbeat and recovery, and before the `claimed` UPDATE): which due pending rows this
+ * sync takes. Kept in its own file because it is most of the statement's reasoning; it is
+ * not a statement of its own (it reads `:claim_limit`, `:claim_bytes`, `:max_running` and
+ * ends in the `fitting` CTE that `claimed` updates).
+ *
+ * Fair across owners: within a priority level, free slots go round-robin across the owners
+ * with due work (an owner with 5,000 pending tasks and an owner with 1 get alternate
+ * slots); a higher priority still goes first. The order is
+ * (priority DESC, the row's position in its owner's queue at that priority, run_at, id).
+ *
+ * How it scales: `lane` walks the distinct (priority, owner) pairs with pending rows, two
+ * index probes per pair (tasks_fair_claim_idx, a "loose index scan"); `candidate` reads at
+ * most claim_limit rows per pair from the same index. So a claim costs
+ * (pairs x claim_limit) index entries whatever the backlog's depth: 5,000 tasks of one
+ * owner cost the claim what 8 do. A sync that claims nothing (claim_limit 0) walks nothing.
+ *
+ * Where the lock goes: picking reads without locks, and only then does `due` lock, per
+ * picked owner, as many rows as it was picked for (FOR UPDATE SKIP LOCKED in a LATERAL
+ * over that owner's queue). A row another claimer locked is skipped and the owner's next
+ * due row is taken instead, so a concurrent claimer never stalls the claim, and only the
+ * rows claimed are locked (locking inside the walk would lock claim_limit rows of every
+ * owner, 8,000 row locks for 1,000 owners and 8 slots, each a heap write).
+ *
+ * The running cap (`:max_running`, NULL for no limit): an owner's candidates are cut to
+ * cap - (its in_progress rows), counted through tasks_owner_running_idx. Two concurrent
+ * claimers could both count from snapshots taken before either claimed, and a
+ * transaction-level advisory lock taken inside the statement would not help: the snapshot
+ * is taken when the statement starts, before any lock, so a claim that committed between
+ * the two is invisible to the count even though its lock is gone. Instead every capped
+ * claim locks the owner's row in owner_claims (migrations/0003_fair_claim.sql) with
+ * FOR UPDATE SKIP LOCKED, which re-reads the row's latest version, and bumps its `claims`:
+ * an owner is claimable only when that latest `claims` equals the snapshot's (no claim
+ * committed since the count was taken) and no other claimer holds the row now. An owner
+ * seen for the first time gets its row inserted here (ON CONFLICT DO NOTHING): only the
+ * claimer whose insert went through claims for it in that statement.
+ */
+
+const CLAIM_LIMIT = "cast(:claim_limit AS integer)";
+const MAX_RUNNING = "cast(:max_running AS integer)";
+
+/** The fair claim order over rows carrying priority, level_position, run_at and id. */
+const FAIR_ORDER = "priority DESC, level_position, run_at, id";
+
+export const FAIR_CLAIM_CTES = `
+-- Lanes: the distinct (priority, owner) pairs with pending rows, highest priority first. Each
+-- step probes the index twice at most: the next owner at this priority, else the first owner
+-- of the next lower priority (UNION ALL ... LIMIT 1 runs the second probe only when the
+-- first finds nothing). Nothing is walked when the sync claims nothing.
+lane AS (
+  (SELECT priority, owner FROM tasks
+   WHERE status = 'pending' AND ${CLAIM_LIMIT} > 0
+   ORDER BY priority DESC, owner
+   LIMIT 1)
+  UNION ALL
+  SELECT next.priority, next.owner
+  FROM lane AS l
+  CROSS JOIN LATERAL (
+    (SELECT priority, owner FROM tasks
+     WHERE status = 'pending' AND priority = l.priority AND owner > l.owner
+     ORDER BY priority DESC, owner
+     LIMIT 1)
+    UNION ALL
+    (SELECT priority, owner FROM tasks
+     WHERE status = 'pending' AND priority < l.priority
+     ORDER BY priority DESC, owner
+     LIMIT 1)
+    LIMIT 1
+  ) AS next
+),
+-- Candidates: each lane's first claim_limit due rows (no more can be claimed from it), with
+-- the row's position in its owner's queue at that priority (level_position, what the
+-- round-robin ranks by) and across the owner's priorities (owner_position, what the cap cuts).
+candidate AS (
+  SELECT c.id, l.priority, l.owner, c.run_at,
+         row_number() OVER (PARTITION BY l.priority, l.owner ORDER BY c.run_at, c.id) AS level_position,
+         row_number() OVER (PARTITION BY l.owner ORDER BY l.priority DESC, c.run_at, c.id) AS owner_position
+  FROM lane AS l
+  CROSS JOIN LATERAL (
+    SELECT id, run_at FROM tasks
+    WHERE status = 'pending' AND priority = l.priority AND owner = l.owner AND run_at <= now()
+    ORDER BY run_at, id
+    LIMIT ${CLAIM_LIMIT}
+  ) AS c
+),
+-- The cap, read only when set: each candidate owner's running tasks as of the snapshot.
+busy AS (
+  SELECT o.owner,
+         (SELECT count(*) FROM tasks AS t
+          WHERE t.owner = o.owner AND t.status = 'in_progress') AS running
+  FROM (SELECT DISTINCT owner FROM candidate) AS o
+  WHERE ${MAX_RUNNING} IS NOT NULL
+),
+-- The candidates the cap leaves (all of them without a cap), ranked in the fair order.
+ranked AS (
+  SELECT c.*, row_number() OVER (ORDER BY ${FAIR_ORDER}) AS claim_rank
+  FROM candidate AS c
+  LEFT JOIN busy AS b ON b.owner = c.owner
+  WHERE ${MAX_RUNNING} IS NULL OR c.owner_position <= ${MAX_RUNNING} - b.running
+),
+-- Capped claims only: each owner's owner_claims row as of the snapshot (NULL: none yet).
+owner_seen AS (
+  SELECT r.owner, min(r.claim_rank) AS owner_rank, min(m.claims) AS claims
+  FROM ranked AS r
+  LEFT JOIN owner_claims AS m ON m.owner = r.owner
+  WHERE ${MAX_RUNNING} IS NOT NULL
+  GROUP BY r.owner
+),
+-- Owners this claim may take from: locked in the fair order, skipping owners another claimer
+-- holds; the re-check on the row's latest version drops an owner claimed since the snapshot.
+-- At most claim_limit owners are locked (no claim can use more).
+owner_held AS (
+  SELECT m.owner
+  FROM owner_claims AS m
+  JOIN owner_seen AS s ON s.owner = m.owner
+  WHERE m.claims = s.claims
+  ORDER BY s.owner_rank
+  LIMIT ${CLAIM_LIMIT}
+  FOR UPDATE OF m SKIP LOCKED
+),
+owner_new AS (
+  INSERT INTO owner_claims (owner)
+  SELECT owner FROM owner_seen WHERE claims IS NULL ORDER BY owner
+  ON CONFLICT (owner) DO NOTHING
+  RETURNING owner
+),
+claimable AS (
+  SELECT owner FROM owner_held
+  UNION ALL
+  SELECT owner FROM owner_new
+  UNION ALL
+  SELECT DISTINCT owner FROM candidate WHERE ${MAX_RUNNING} IS NULL
+),
+-- The picks: the best claim_limit candidates of claimable owners, as a count per lane.
+pick AS (
+  SELECT priority, owner, count(*) AS quota
+  FROM (SELECT r.priority, r.owner
+        FROM ranked AS r
+        JOIN claimable AS o ON o.owner = r.owner
+        ORDER BY r.claim_rank
+        LIMIT ${CLAIM_LIMIT}) AS best
+  GROUP BY priority, owner
+),
+-- Locked here, per lane, as many rows as it was picked for: a row another claimer locked is
+-- skipped and the lane's next due row taken, so a concurrent claim never stalls this one.
+due AS (
+  SELECT r.id, p.priority, p.owner, r.run_at, r.row_bytes,
+         row_number() OVER (PARTITION BY p.priority, p.owner ORDER BY r.run_at, r.id) AS level_position
+  FROM pick AS p
+  CROSS JOIN LATERAL (
+    SELECT id, run_at,
+           octet_length(input::text) + coalesce(octet_length(error), 0) AS row_bytes
+    FROM tasks
+    WHERE status = 'pending' AND priority = p.priority AND owner = p.owner AND run_at <= now()
+    ORDER BY run_at, id
+    LIMIT p.quota
+    FOR UPDATE SKIP LOCKED
+  ) AS r
+),
+-- The byte budget: the prefix of the fair order whose inputs (and last errors) total at most
+-- claim_bytes (always the first row): claimed rows carry their input back, and the Data API
+-- refuses a response over 1 MiB. Rows left out stay pending for the next claim.
+fitting AS (
+  SELECT id, owner, claim_position
+  FROM (SELECT id, owner,
+               row_number() OVER (ORDER BY ${FAIR_ORDER}) AS claim_position,
+               sum(row_bytes) OVER (ORDER BY ${FAIR_ORDER} ROWS UNBOUNDED PRECEDING) AS bytes
+        FROM due) AS d
+  WHERE claim_position = 1 OR bytes <= cast(:claim_bytes AS bigint)
+),`;
+
+/**
+ * After `claimed`: a capped claim bumps the owner_claims row of each owner it claimed for
+ * (rows this statement inserted are not visible to it, and need no bump: the insert is the
+ * change a concurrent claimer sees).
+ */
+export const OWNER_CLAIMS_BUMP_CTE = `
+owner_claimed AS (
+  UPDATE owner_claims AS m SET claims = m.claims + 1
+  FROM (SELECT DISTINCT f.owner FROM fitting AS f JOIN claimed AS c ON c.id = f.id) AS o
+  WHERE m.owner = o.owner AND ${MAX_RUNNING} IS NOT NULL
+  RETURNING m.owner
+)`;
