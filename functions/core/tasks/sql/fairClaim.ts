@@ -8,7 +8,11 @@
  * Fair across owners: within a priority level, free slots go round-robin across the owners
  * with due work (an owner with 5,000 pending tasks and an owner with 1 get alternate
  * slots); a higher priority still goes first. The order is
- * (priority DESC, the row's position in its owner's queue at that priority, run_at, id).
+ * (priority DESC, turn, run_at, id), where a row's turn is its owner's tasks already in
+ * progress plus its position in the owner's queue at that priority: the owners' shares of
+ * the running slots even out across claims, not only within one (an executor mostly claims
+ * one slot at a time as attempts finish, and the flooding owner's next task is older than
+ * everyone else's first; ranking by position alone would give it every single-slot claim).
  *
  * How it scales: `lane` walks the distinct (priority, owner) pairs with pending rows, two
  * index probes per pair (tasks_fair_claim_idx, a "loose index scan"); `candidate` reads at
@@ -24,7 +28,7 @@
  * owner, 8,000 row locks for 1,000 owners and 8 slots, each a heap write).
  *
  * The running cap (`:max_running`, NULL for no limit): an owner's candidates are cut to
- * cap - (its in_progress rows), counted through tasks_owner_running_idx. Two concurrent
+ * cap - (its in_progress rows, counted through tasks_owner_running_idx). Two concurrent
  * claimers could both count from snapshots taken before either claimed, and a
  * transaction-level advisory lock taken inside the statement would not help: the snapshot
  * is taken when the statement starts, before any lock, so a claim that committed between
@@ -40,8 +44,8 @@
 const CLAIM_LIMIT = "cast(:claim_limit AS integer)";
 const MAX_RUNNING = "cast(:max_running AS integer)";
 
-/** The fair claim order over rows carrying priority, level_position, run_at and id. */
-const FAIR_ORDER = "priority DESC, level_position, run_at, id";
+/** The fair claim order over rows carrying priority, turn, run_at and id. */
+const FAIR_ORDER = "priority DESC, turn, run_at, id";
 
 export const FAIR_CLAIM_CTES = `
 -- Lanes: the distinct (priority, owner) pairs with pending rows, highest priority first. Each
@@ -70,8 +74,8 @@ lane AS (
   ) AS next
 ),
 -- Candidates: each lane's first claim_limit due rows (no more can be claimed from it), with
--- the row's position in its owner's queue at that priority (level_position, what the
--- round-robin ranks by) and across the owner's priorities (owner_position, what the cap cuts).
+-- the row's position in its owner's queue at that priority (level_position, a part of its
+-- turn) and across the owner's priorities (owner_position, what the cap cuts).
 candidate AS (
   SELECT c.id, l.priority, l.owner, c.run_at,
          row_number() OVER (PARTITION BY l.priority, l.owner ORDER BY c.run_at, c.id) AS level_position,
@@ -84,20 +88,23 @@ candidate AS (
     LIMIT ${CLAIM_LIMIT}
   ) AS c
 ),
--- The cap, read only when set: each candidate owner's running tasks as of the snapshot.
+-- Each candidate owner's running tasks as of the snapshot (tasks_owner_running_idx).
 busy AS (
   SELECT o.owner,
          (SELECT count(*) FROM tasks AS t
           WHERE t.owner = o.owner AND t.status = 'in_progress') AS running
   FROM (SELECT DISTINCT owner FROM candidate) AS o
-  WHERE ${MAX_RUNNING} IS NOT NULL
 ),
--- The candidates the cap leaves (all of them without a cap), ranked in the fair order.
-ranked AS (
-  SELECT c.*, row_number() OVER (ORDER BY ${FAIR_ORDER}) AS claim_rank
+-- The candidates the cap leaves (all of them without a cap), with their turn, ranked.
+turned AS (
+  SELECT c.*, b.running, b.running + c.level_position AS turn
   FROM candidate AS c
-  LEFT JOIN busy AS b ON b.owner = c.owner
+  JOIN busy AS b ON b.owner = c.owner
   WHERE ${MAX_RUNNING} IS NULL OR c.owner_position <= ${MAX_RUNNING} - b.running
+),
+ranked AS (
+  SELECT t.*, row_number() OVER (ORDER BY ${FAIR_ORDER}) AS claim_rank
+  FROM turned AS t
 ),
 -- Capped claims only: each owner's owner_claims row as of the snapshot (NULL: none yet).
 owner_seen AS (
@@ -134,19 +141,19 @@ claimable AS (
 ),
 -- The picks: the best claim_limit candidates of claimable owners, as a count per lane.
 pick AS (
-  SELECT priority, owner, count(*) AS quota
-  FROM (SELECT r.priority, r.owner
+  SELECT priority, owner, running, count(*) AS quota
+  FROM (SELECT r.priority, r.owner, r.running
         FROM ranked AS r
         JOIN claimable AS o ON o.owner = r.owner
         ORDER BY r.claim_rank
         LIMIT ${CLAIM_LIMIT}) AS best
-  GROUP BY priority, owner
+  GROUP BY priority, owner, running
 ),
 -- Locked here, per lane, as many rows as it was picked for: a row another claimer locked is
 -- skipped and the lane's next due row taken, so a concurrent claim never stalls this one.
 due AS (
   SELECT r.id, p.priority, p.owner, r.run_at, r.row_bytes,
-         row_number() OVER (PARTITION BY p.priority, p.owner ORDER BY r.run_at, r.id) AS level_position
+         p.running + row_number() OVER (PARTITION BY p.priority, p.owner ORDER BY r.run_at, r.id) AS turn
   FROM pick AS p
   CROSS JOIN LATERAL (
     SELECT id, run_at,
