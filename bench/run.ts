@@ -1,10 +1,12 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { benchApiLatency } from "./apiLatency";
+import { benchFairness } from "./fairness";
 import { benchLlmUtilization } from "./llmUtilization";
 import { benchPgBoss } from "./pgBoss";
 import { benchPickupLatency } from "./pickupLatency";
 import { benchQueueCeiling } from "./queueCeiling";
+import { benchRetentionSoak } from "./retentionSoak";
 import { benchIdleStatements } from "./statementCount";
 import { parseBenchArgs } from "./support/args";
 import { describeMachine } from "./support/machine";
@@ -51,6 +53,17 @@ const FULL = {
   apiRate: 50,
   apiDurationMs: 10_000,
   apiWarmupMs: 1_000,
+  fairnessFloodTasks: 5_000,
+  fairnessOwners: 20,
+  fairnessTasksPerOwner: 5,
+  fairnessTaskMs: 200,
+  fairnessMaxConcurrency: 8,
+  fairnessArrivalGapMs: 250,
+  retentionTasks: 50_000,
+  retentionWaves: 10,
+  retentionWaveGapMs: 6_000,
+  /** The least RETENTION_SECONDS accepts. */
+  retentionSeconds: 60,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -60,6 +73,7 @@ const QUICK: typeof FULL = {
   llmTasks: 24,
   timedRunMs: 10_000,
   apiDurationMs: 2_000,
+  retentionTasks: 5_000,
 };
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -143,6 +157,30 @@ try {
     );
   }
   await Promise.all(timed);
+  // Issue 15's runs after the timed ones: the fairness run's pickups must not share the CPU
+  // with another benchmark's, and the soak's drains would disturb the pickup runs.
+  if (args.only.has("fairness")) {
+    partial.fairness = await benchFairness({
+      freshDatabase,
+      floodTasks: sizes.fairnessFloodTasks,
+      owners: sizes.fairnessOwners,
+      tasksPerOwner: sizes.fairnessTasksPerOwner,
+      taskMs: sizes.fairnessTaskMs,
+      maxConcurrency: sizes.fairnessMaxConcurrency,
+      arrivalGapMs: sizes.fairnessArrivalGapMs,
+      log,
+    });
+  }
+  if (args.only.has("retention")) {
+    partial.retentionSoak = await benchRetentionSoak({
+      freshDatabase,
+      tasks: sizes.retentionTasks,
+      waves: sizes.retentionWaves,
+      waveGapMs: sizes.retentionWaveGapMs,
+      retentionSeconds: sizes.retentionSeconds,
+      log,
+    });
+  }
   if (args.only.has("api")) {
     partial.api = await benchApiLatency({
       freshDatabase,

@@ -1,9 +1,18 @@
 /**
- * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api] [--save]`.
+ * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,fairness,retention] [--save]`.
  * --quick: small counts and short windows, for working on the harness (figures not judged).
  * --save: also write bench/results/latest.json, the copy the README quotes (full runs only).
  */
-export const BENCHMARK_NAMES = ["queue", "pgboss", "llm", "pickup", "idle", "api"] as const;
+export const BENCHMARK_NAMES = [
+  "queue",
+  "pgboss",
+  "llm",
+  "pickup",
+  "idle",
+  "api",
+  "fairness",
+  "retention",
+] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 export interface BenchArgs {

@@ -37,7 +37,8 @@ export interface ExecutorTuning {
   reserveMarginMs: number;
   /**
    * How often the queue depth and oldest pending age are read (`tasks.queueState`). Once a
-   * minute keeps an idle executor at 12 polls + 1 stats = 13 statements a minute.
+   * minute keeps an idle executor at 12 polls + 1 stats + 1 retention sweep (./retention.ts)
+   * = 14 statements a minute.
    */
   statsIntervalMs: number;
   /** How often buffered metrics are written out as an EMF document. */
