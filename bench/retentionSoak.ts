@@ -6,9 +6,10 @@ import { NOOP_TASK_TYPE, noopTaskType } from "./support/noopTaskType";
 /**
  * Retention soak (issue 15): `tasks` no-op tasks arrive in waves and are completed by one
  * executor whose RETENTION_SECONDS is the least allowed (60 s), its retention sweep every
- * second instead of every minute so the soak takes two minutes. The tasks table's row
- * count is sampled throughout: without retention it would end at `tasks`; with it, it
- * peaks near a minute's worth of arrivals and ends near zero once the last wave expires.
+ * second instead of every minute (rows go within a second of expiring, so the bound is
+ * easy to read). The tasks table's row count is sampled throughout: without retention it
+ * would end at `tasks`; with it, it peaks near a minute's worth of arrivals and ends at zero
+ * once the last wave expires.
  */
 export interface RetentionSoakOptions {
   freshDatabase(name: string): Promise<string>;

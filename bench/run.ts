@@ -59,9 +59,10 @@ const FULL = {
   fairnessTaskMs: 200,
   fairnessMaxConcurrency: 8,
   fairnessArrivalGapMs: 250,
+  /** Arrivals over 200 s, well past the 60 s retention, so the table reaches its bound. */
   retentionTasks: 50_000,
-  retentionWaves: 10,
-  retentionWaveGapMs: 6_000,
+  retentionWaves: 25,
+  retentionWaveGapMs: 8_000,
   /** The least RETENTION_SECONDS accepts. */
   retentionSeconds: 60,
 };

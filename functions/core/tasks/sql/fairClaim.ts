@@ -77,12 +77,13 @@ lane AS (
 -- the row's position in its owner's queue at that priority (level_position, a part of its
 -- turn) and across the owner's priorities (owner_position, what the cap cuts).
 candidate AS (
-  SELECT c.id, l.priority, l.owner, c.run_at,
-         row_number() OVER (PARTITION BY l.priority, l.owner ORDER BY c.run_at, c.id) AS level_position,
+  SELECT c.id, l.priority, l.owner, c.run_at, c.level_position,
          row_number() OVER (PARTITION BY l.owner ORDER BY l.priority DESC, c.run_at, c.id) AS owner_position
   FROM lane AS l
   CROSS JOIN LATERAL (
-    SELECT id, run_at FROM tasks
+    -- Numbered in the index's own order: no sort.
+    SELECT id, run_at, row_number() OVER (ORDER BY run_at, id) AS level_position
+    FROM tasks
     WHERE status = 'pending' AND priority = l.priority AND owner = l.owner AND run_at <= now()
     ORDER BY run_at, id
     LIMIT ${CLAIM_LIMIT}
