@@ -101,26 +101,24 @@ busy AS MATERIALIZED (
              WHERE status = 'in_progress'
              GROUP BY owner) AS r ON r.owner = o.owner
 ),
--- The candidates the cap leaves (all of them without a cap), with their turn, ranked.
+-- The candidates the cap leaves (all of them without a cap), with their turn.
 turned AS (
   SELECT c.*, b.running, b.running + c.level_position AS turn
   FROM candidate AS c
   JOIN busy AS b ON b.owner = c.owner
   WHERE ${MAX_RUNNING} IS NULL OR c.owner_position <= ${MAX_RUNNING} - b.running
 ),
-ranked AS (
-  SELECT t.*, row_number() OVER (ORDER BY ${FAIR_ORDER}) AS claim_rank
-  FROM turned AS t
-),
 -- Capped claims only: each owner's owner_claims row as of the snapshot (NULL: none yet).
 owner_seen AS (
-  SELECT r.owner, min(r.claim_rank) AS owner_rank, min(m.claims) AS claims
-  FROM ranked AS r
-  LEFT JOIN owner_claims AS m ON m.owner = r.owner
+  SELECT t.owner, max(t.priority) AS top_priority, min(t.turn) AS best_turn,
+         min(t.run_at) AS oldest, min(m.claims) AS claims
+  FROM turned AS t
+  LEFT JOIN owner_claims AS m ON m.owner = t.owner
   WHERE ${MAX_RUNNING} IS NOT NULL
-  GROUP BY r.owner
+  GROUP BY t.owner
 ),
--- Owners this claim may take from: locked in the fair order, skipping owners another claimer
+-- Owners this claim may take from: locked best first (their highest priority, then earliest
+-- turn, then oldest row: close to the fair order, and only an order), skipping owners another claimer
 -- holds; the re-check on the row's latest version drops an owner claimed since the snapshot.
 -- At most claim_limit owners are locked (no claim can use more).
 owner_held AS (
@@ -128,7 +126,7 @@ owner_held AS (
   FROM owner_claims AS m
   JOIN owner_seen AS s ON s.owner = m.owner
   WHERE m.claims = s.claims
-  ORDER BY s.owner_rank
+  ORDER BY s.top_priority DESC, s.best_turn, s.oldest
   LIMIT ${CLAIM_LIMIT}
   FOR UPDATE OF m SKIP LOCKED
 ),
@@ -148,10 +146,10 @@ claimable AS (
 -- The picks: the best claim_limit candidates of claimable owners, as a count per lane.
 pick AS (
   SELECT priority, owner, running, count(*) AS quota
-  FROM (SELECT r.priority, r.owner, r.running
-        FROM ranked AS r
-        JOIN claimable AS o ON o.owner = r.owner
-        ORDER BY r.claim_rank
+  FROM (SELECT t.priority, t.owner, t.running
+        FROM turned AS t
+        JOIN claimable AS o ON o.owner = t.owner
+        ORDER BY ${FAIR_ORDER}
         LIMIT ${CLAIM_LIMIT}) AS best
   GROUP BY priority, owner, running
 ),
