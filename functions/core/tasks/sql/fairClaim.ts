@@ -19,6 +19,7 @@
  * most claim_limit rows per pair from the same index. So a claim costs
  * (pairs x claim_limit) index entries whatever the backlog's depth: 5,000 tasks of one
  * owner cost the claim what 8 do. A sync that claims nothing (claim_limit 0) walks nothing.
+ * (An owner whose pending rows are all due later still costs its lane's probes.)
  *
  * Where the lock goes: picking reads without locks, and only then does `due` lock, per
  * picked owner, as many rows as it was picked for (FOR UPDATE SKIP LOCKED in a LATERAL
@@ -28,7 +29,8 @@
  * owner, 8,000 row locks for 1,000 owners and 8 slots, each a heap write).
  *
  * The running cap (`:max_running`, NULL for no limit): an owner's candidates are cut to
- * cap - (its in_progress rows, counted through tasks_owner_running_idx). Two concurrent
+ * cap - its in_progress rows (the same running counts the turns use: one pass over the
+ * in_progress rows through tasks_owner_running_idx, at most the executors' slots). Two concurrent
  * claimers could both count from snapshots taken before either claimed, and a
  * transaction-level advisory lock taken inside the statement would not help: the snapshot
  * is taken when the statement starts, before any lock, so a claim that committed between
