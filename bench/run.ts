@@ -1,11 +1,13 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { benchApiLatency } from "./apiLatency";
+import { benchFairness } from "./fairness";
 import { benchLlmUtilization } from "./llmUtilization";
 import { benchPgBoss } from "./pgBoss";
 import { benchPickupLatency } from "./pickupLatency";
 import { benchQueueCeiling } from "./queueCeiling";
 import { benchRealtime } from "./realtime";
+import { benchRetentionSoak } from "./retentionSoak";
 import { benchScaleToZero } from "./scaleToZero";
 import { benchIdleStatements } from "./statementCount";
 import { parseBenchArgs } from "./support/args";
@@ -58,6 +60,18 @@ const FULL = {
   zeroArrivalsPerSecond: 1,
   zeroIdleWindowMs: 60_000,
   zeroCancels: 20,
+  fairnessFloodTasks: 5_000,
+  fairnessOwners: 20,
+  fairnessTasksPerOwner: 5,
+  fairnessTaskMs: 200,
+  fairnessMaxConcurrency: 8,
+  fairnessArrivalGapMs: 250,
+  /** Arrivals over 200 s, well past the 60 s retention, so the table reaches its bound. */
+  retentionTasks: 50_000,
+  retentionWaves: 25,
+  retentionWaveGapMs: 8_000,
+  /** The least RETENTION_SECONDS accepts. */
+  retentionSeconds: 60,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -70,6 +84,7 @@ const QUICK: typeof FULL = {
   realtimeTasks: 20,
   zeroIdleWindowMs: 10_000,
   zeroCancels: 5,
+  retentionTasks: 5_000,
 };
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -153,6 +168,30 @@ try {
     );
   }
   await Promise.all(timed);
+  // Issue 15's runs after the timed ones: the fairness run's pickups must not share the CPU
+  // with another benchmark's, and the soak's drains would disturb the pickup runs.
+  if (args.only.has("fairness")) {
+    partial.fairness = await benchFairness({
+      freshDatabase,
+      floodTasks: sizes.fairnessFloodTasks,
+      owners: sizes.fairnessOwners,
+      tasksPerOwner: sizes.fairnessTasksPerOwner,
+      taskMs: sizes.fairnessTaskMs,
+      maxConcurrency: sizes.fairnessMaxConcurrency,
+      arrivalGapMs: sizes.fairnessArrivalGapMs,
+      log,
+    });
+  }
+  if (args.only.has("retention")) {
+    partial.retentionSoak = await benchRetentionSoak({
+      freshDatabase,
+      tasks: sizes.retentionTasks,
+      waves: sizes.retentionWaves,
+      waveGapMs: sizes.retentionWaveGapMs,
+      retentionSeconds: sizes.retentionSeconds,
+      log,
+    });
+  }
   if (args.only.has("api")) {
     partial.api = await benchApiLatency({
       freshDatabase,

@@ -88,6 +88,8 @@ export class Executor extends Construct implements IConnectable {
         POLL_INTERVAL_MS: executor.pollIntervalMs,
         RETRY_BASE_MS: executor.retryBaseMs,
         RETRY_MAX_MS: executor.retryMaxMs,
+        MAX_RUNNING_PER_OWNER: executor.maxRunningPerOwner,
+        RETENTION_SECONDS: executor.retentionSeconds,
       }),
       FAILED_TASKS_QUEUE_URL: props.failedTasksQueueUrl,
     };

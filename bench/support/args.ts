@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime,zero] [--save]`.
+ * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime,zero,fairness,retention] [--save]`.
  * --quick: small counts and short windows, for working on the harness (figures not judged).
  * --save: also write bench/results/latest.json, the copy the README quotes (full runs only).
  */
@@ -12,6 +12,8 @@ export const BENCHMARK_NAMES = [
   "api",
   "realtime",
   "zero",
+  "fairness",
+  "retention",
 ] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 

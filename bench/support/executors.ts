@@ -5,7 +5,7 @@ import {
   readSettings,
 } from "../../functions/core/config/settings";
 import { noFailedTaskNotifier } from "../../functions/core/executor/failedTasks";
-import type { ExecutorLoopSettings } from "../../functions/core/executor/loop";
+import type { ExecutorLoopSettings, ExecutorTuning } from "../../functions/core/executor/loop";
 import { executorReserveMs, runExecutor } from "../../functions/core/executor/loop";
 import type { ExecutorSummary } from "../../functions/core/executor/summary";
 import { createLlmClient } from "../../functions/core/llm";
@@ -30,6 +30,8 @@ export interface ExecutorFleetOptions {
   /** The no-op benchmarks' tasks never call it: by default a client of a closed loopback port. */
   llm?: TaskRunContext["llm"];
   settings: Partial<ExecutorLoopSettings>;
+  /** The loop's tuning (e.g. a short retention interval), its defaults where unset. */
+  tuning?: Partial<ExecutorTuning>;
   /** Hard bound on the run; claiming stops earlier by the executor's own reserve. */
   maxRunMs: number;
   workerPrefix: string;
@@ -85,6 +87,7 @@ export function startExecutorFleet(options: ExecutorFleetOptions): ExecutorFleet
         notifier: noFailedTaskNotifier,
         settings,
         workerId: `${options.workerPrefix}-${i + 1}`,
+        tuning: options.tuning,
         signal: stop.signal,
         events: options.events,
       },

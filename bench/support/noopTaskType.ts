@@ -19,3 +19,16 @@ export const noopTaskType: AnyTaskType = {
     durationMs: 0,
   }),
 };
+
+/** The no-op type taking `delayMs` per task, as an LLM call of that latency would. */
+export function delayedNoopTaskType(name: string, delayMs: number): AnyTaskType {
+  return {
+    ...noopTaskType,
+    name,
+    description: `Waits ${delayMs} ms and does nothing; for measuring who gets the slots.`,
+    run: async (input, context) => {
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return { ...(await noopTaskType.run(input, context)), durationMs: delayMs };
+    },
+  };
+}

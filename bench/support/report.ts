@@ -1,9 +1,11 @@
 import type { ApiLatencyResult } from "../apiLatency";
+import type { FairnessResult } from "../fairness";
 import type { LlmUtilizationResult } from "../llmUtilization";
 import type { PgBossResult, PgBossRun } from "../pgBoss";
 import type { PickupLatencyResult } from "../pickupLatency";
 import type { QueueCeilingRun } from "../queueCeiling";
 import type { RealtimeBenchResult } from "../realtime";
+import type { RetentionSoakResult } from "../retentionSoak";
 import type { ScaleToZeroResult } from "../scaleToZero";
 import type { IdleStatementsResult } from "../statementCount";
 import type { Machine } from "./machine";
@@ -25,6 +27,8 @@ export interface BenchResults {
   api?: ApiLatencyResult;
   realtime?: RealtimeBenchResult;
   scaleToZero?: ScaleToZeroResult;
+  fairness?: FairnessResult;
+  retentionSoak?: RetentionSoakResult;
   verdicts: Verdict[];
 }
 
@@ -40,7 +44,10 @@ export interface Verdict {
 export const TARGETS = {
   llmUtilization: 0.95,
   statementsPerTask: 1.2,
-  statementsPerIdleMinute: 13,
+  /** 12 polls at 5 s, the queue statistics, and retention's one sweep (issue 15). */
+  statementsPerIdleMinute: 14,
+  /** Issue 15: small owners' pickup p95 beside one owner's flood. */
+  fairPickupP95Ms: 2_000,
   /** Issue 13: with scale to zero, through the local runtime at the default 5 s poll. */
   wokenPickupP95Ms: 1_000,
   wokenPickupP50Ms: 100,
@@ -183,6 +190,39 @@ function judge(results: Omit<BenchResults, "verdicts">): Verdict[] {
     );
   }
   if (results.scaleToZero) lines.push(...scaleToZeroLines(results.scaleToZero));
+  lines.push(...fairnessLines(results));
+  return lines;
+}
+
+function fairnessLines(results: Omit<BenchResults, "verdicts">): Verdict[] {
+  const lines: Verdict[] = [];
+  const fair = results.fairness;
+  if (fair) {
+    const about = `${fair.owners} owners x ${fair.tasksPerOwner} tasks beside a ${int(fair.floodTasks)}-task flood (${fair.taskMs} ms tasks, MAX_CONCURRENCY ${fair.maxConcurrency})`;
+    const d = fair.spread.pickupMs;
+    lines.push({
+      benchmark: `fair pickup, ${about}, owners arriving one by one`,
+      figure: `p50 ${ms(d.p50)}, p95 ${ms(d.p95)}, max ${ms(d.max)} (flood still pending: ${int(fair.spread.floodPendingAfter)})`,
+      target: `p95 <= ${ms(TARGETS.fairPickupP95Ms)}`,
+      met: d.p95 <= TARGETS.fairPickupP95Ms && fair.spread.floodPendingAfter > 0,
+    });
+    const b = fair.burst.pickupMs;
+    lines.push({
+      benchmark: `fair pickup, ${about}, all arriving at once`,
+      figure: `p50 ${ms(b.p50)}, p95 ${ms(b.p95)}, max ${ms(b.max)} (flood still pending: ${int(fair.burst.floodPendingAfter)})`,
+      target: "(reported: the slots bound it, not the claim)",
+      met: null,
+    });
+  }
+  const soak = results.retentionSoak;
+  if (soak) {
+    lines.push({
+      benchmark: `retention soak: ${int(soak.tasks)} tasks completed, RETENTION_SECONDS ${soak.retentionSeconds}`,
+      figure: `rows peaked at ${int(soak.peakRows)}, ${int(soak.finalRows)} left (${int(soak.deleted)} deleted)`,
+      target: "bounded: peak below the tasks created, none left",
+      met: soak.peakRows < soak.tasks && soak.finalRows === 0,
+    });
+  }
   return lines;
 }
 

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MAX_RUNNING_PER_OWNER, RETENTION_SECONDS } from "../../functions/core/config/settings";
 import { required, whole } from "./fields";
 import { OllamaSchema } from "./ollamaSettings";
 
@@ -143,6 +144,10 @@ const ExecutorSchema = z.strictObject({
   pollIntervalMs: whole(50, 60_000).optional(),
   retryBaseMs: whole(10, 3_600_000).optional(),
   retryMaxMs: whole(10, 86_400_000).optional(),
+  /** MAX_RUNNING_PER_OWNER: one owner's tasks in progress at once; unset: no limit. */
+  maxRunningPerOwner: whole(MAX_RUNNING_PER_OWNER.min, MAX_RUNNING_PER_OWNER.max).optional(),
+  /** RETENTION_SECONDS: finished tasks are deleted this long after they finished. */
+  retentionSeconds: whole(RETENTION_SECONDS.min, RETENTION_SECONDS.max).optional(),
   memoryMb: whole(128, 10_240).default(512),
 });
 

@@ -208,6 +208,36 @@ describe("the executor Lambda", () => {
     expect(badPair).toThrow(/RETRY_MAX_MS must be at least RETRY_BASE_MS/);
   });
 
+  it("passes each environment's running cap and retention on, and refuses a cap below 1 at synth", () => {
+    // Prepare
+    const prod = settingsOf("prod").executor;
+    const dev = settingsOf("dev").executor;
+    const capped = (maxRunningPerOwner: number) => (context: Record<string, unknown>) => {
+      const environments = context.environments as Record<string, { executor: object }>;
+      Object.assign(environments.dev?.executor ?? {}, { maxRunningPerOwner });
+    };
+
+    // Act
+    const prodEnvironment = cfn.lambdaEnvironment(
+      cfn.pipelineFunction(synthesized("prod").template, "executor")[1],
+    );
+    const devEnvironment = cfn.lambdaEnvironment(
+      cfn.pipelineFunction(synthesized("dev").template, "executor")[1],
+    );
+    const zeroCap = () => synthesize("dev", { editContext: capped(0) });
+
+    // Assess
+    expect(prod.maxRunningPerOwner).toBe(4);
+    expect(prodEnvironment).toMatchObject({
+      MAX_RUNNING_PER_OWNER: "4",
+      RETENTION_SECONDS: String(prod.retentionSeconds),
+    });
+    expect(devEnvironment.RETENTION_SECONDS).toBe(String(dev.retentionSeconds));
+    // dev sets no cap: none is passed, and the handler's default (no limit) applies.
+    expect(devEnvironment.MAX_RUNNING_PER_OWNER).toBeUndefined();
+    expect(zeroCap).toThrow(/maxRunningPerOwner must be at least 1/);
+  });
+
   it("gets its tuning from the settings, and the failed-tasks queue and Ollama host from the stack", () => {
     // Prepare
     const settings = settingsOf("dev");

@@ -36,7 +36,7 @@ export async function createTestDatabase(
     name,
     sql,
     truncate: async () => {
-      await sql.query("TRUNCATE tasks");
+      await sql.query("TRUNCATE tasks, owner_claims");
     },
     drop: async () => {
       await sql.close();

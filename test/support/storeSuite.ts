@@ -1275,9 +1275,9 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
         // Assess
         const text = plan.map((line) => line["QUERY PLAN"]).join("\n");
-        // A partial index without finished rows: the claim index, tasks_due_idx (0003) or
-        // tasks_owner_unfinished_idx (0004).
-        expect(text).toMatch(/tasks_(claim|due|owner_unfinished)_idx/);
+        // A partial index without finished rows: tasks_fair_claim_idx (0003 replaced the
+        // claim index), tasks_due_idx or tasks_owner_unfinished_idx.
+        expect(text).toMatch(/tasks_(fair_claim|due|owner_unfinished)_idx/);
         expect(text).not.toMatch(/Seq Scan on tasks/);
       });
 
@@ -1432,6 +1432,167 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         // Act + Assess
         await expectFieldError(store.stats(OWNER, 0), "windowSeconds");
         await expectFieldError(store.stats(OWNER, 1.5), "windowSeconds");
+      });
+    });
+
+    describe("fair claiming, the running cap and retention", () => {
+      const THIRD_OWNER = "user-c";
+      /** One sync that only claims, as `workerId`, under an optional running cap. */
+      const claimAs = (workerId: string, claimLimit: number, maxRunningPerOwner?: number) =>
+        store
+          .sync({
+            workerId,
+            leaseSeconds: 60,
+            outcomes: [],
+            heartbeatIds: [],
+            claimLimit,
+            maxRunningPerOwner,
+          })
+          .then((result) => result.claimed);
+      const runningByOwner = async () => {
+        const rows = await db.sql.query<{ owner: string; n: number }>(
+          "SELECT owner, count(*) AS n FROM tasks WHERE status = 'in_progress' GROUP BY owner",
+        );
+        return Object.fromEntries(rows.map((r) => [r.owner, Number(r.n)]));
+      };
+
+      it("gives free slots round-robin across owners, whatever their backlogs", async () => {
+        // Prepare: the big backlog is the oldest, so the old FIFO order would take it all.
+        await createMany(5, { owner: OWNER });
+        await createMany(2, { owner: OTHER_OWNER });
+        await createMany(1, { owner: THIRD_OWNER });
+
+        // Act
+        const claimed = await claimAs("w1", 6);
+
+        // Assess
+        expect(claimed.map((t) => t.owner)).toEqual([
+          OWNER,
+          OTHER_OWNER,
+          THIRD_OWNER,
+          OWNER,
+          OTHER_OWNER,
+          OWNER,
+        ]);
+        expect(claimed.filter((t) => t.owner === OWNER).map((t) => t.title)).toEqual([
+          "task 0",
+          "task 1",
+          "task 2",
+        ]);
+      });
+
+      it("counts an owner's running tasks against its turn, so single-slot claims alternate", async () => {
+        // Prepare
+        await createMany(4, { owner: OWNER });
+        await createMany(2, { owner: OTHER_OWNER });
+
+        // Act: one slot at a time, as a busy executor claims.
+        const owners: string[] = [];
+        for (let i = 0; i < 5; i++) {
+          const claimed = await claimAs(`w${i}`, 1);
+          owners.push(...claimed.map((t) => t.owner));
+        }
+
+        // Assess
+        expect(owners).toEqual([OWNER, OTHER_OWNER, OWNER, OTHER_OWNER, OWNER]);
+      });
+
+      it("serves a higher priority first, fairness only within a priority", async () => {
+        // Prepare: the low-priority owner's tasks are older.
+        await createMany(3, { owner: OTHER_OWNER, priority: 0 });
+        await createMany(3, { owner: OWNER, priority: 5 });
+
+        // Act
+        const claimed = await claimAs("w1", 4);
+
+        // Assess
+        expect(claimed.map((t) => [t.owner, t.priority])).toEqual([
+          [OWNER, 5],
+          [OWNER, 5],
+          [OWNER, 5],
+          [OTHER_OWNER, 0],
+        ]);
+      });
+
+      it("keeps each owner within the running cap under 8 concurrent claimers", async () => {
+        // Prepare
+        const cap = 2;
+        await createMany(10, { owner: OWNER });
+        await createMany(10, { owner: OTHER_OWNER });
+        await createMany(1, { owner: THIRD_OWNER });
+
+        // Act: rounds of 8 claimers at once, each asking for more than the cap allows.
+        const seen: Record<string, number>[] = [];
+        let claimedTotal = 0;
+        for (let round = 0; round < 6; round++) {
+          const claims = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => claimAs(`r${round}-w${i}`, 3, cap)),
+          );
+          claimedTotal += claims.flat().length;
+          seen.push(await runningByOwner());
+        }
+
+        // Assess: never over the cap; every owner reached what it may run.
+        for (const running of seen) {
+          for (const n of Object.values(running)) expect(n).toBeLessThanOrEqual(cap);
+        }
+        expect(seen.at(-1)).toEqual({ [OWNER]: cap, [OTHER_OWNER]: cap, [THIRD_OWNER]: 1 });
+        expect(claimedTotal).toBe(2 * cap + 1);
+        expect(await count("status = 'pending'")).toBe(21 - claimedTotal);
+      });
+
+      it("refuses a running cap below 1, naming it", async () => {
+        // Act + Assess
+        await expectFieldError(claimAs("w1", 1, 0), "maxRunningPerOwner");
+      });
+
+      it("deletes only finished tasks older than the retention, oldest first, in batches", async () => {
+        // Prepare: four old finished rows, one recent, one old pending, one running.
+        const [done1, done2, done3, failed, recent, pending, running] = await createMany(7);
+        const ids = (tasks: (Task | undefined)[]) => tasks.map((t) => (t as Task).id);
+        const finish = async (task: Task | undefined, status: string, ageSeconds: number) => {
+          await db.sql.query(
+            `UPDATE tasks SET status = '${status}', completed_at = now() - cast(:age AS integer) * interval '1 second'
+             WHERE id = cast(:id AS uuid)`,
+            { id: uuid((task as Task).id), age: ageSeconds },
+          );
+        };
+        await finish(done1, "completed", 7_400);
+        await finish(failed, "failed", 7_300);
+        await finish(done2, "completed", 7_200);
+        await finish(done3, "cancelled", 7_100);
+        await finish(recent, "completed", 60);
+        // A pending row carrying an old completed_at (as a retried one might): still kept.
+        await db.sql.query(
+          "UPDATE tasks SET completed_at = now() - interval '1 day' WHERE id = cast(:id AS uuid)",
+          { id: uuid((pending as Task).id) },
+        );
+        await db.sql.query("UPDATE tasks SET priority = 9 WHERE id = cast(:id AS uuid)", {
+          id: uuid((running as Task).id),
+        });
+        const claimed = await claimOne("w1");
+
+        // Act
+        const first = await store.deleteExpired({ retentionSeconds: 3_600, batch: 2 });
+        const second = await store.deleteExpired({ retentionSeconds: 3_600, batch: 2 });
+        const third = await store.deleteExpired({ retentionSeconds: 3_600, batch: 2 });
+
+        // Assess
+        expect(claimed.id).toBe((running as Task).id);
+        expect(first).toEqual(ids([done1, failed]));
+        expect(second.sort()).toEqual(ids([done2, done3]).sort());
+        expect(third).toEqual([]);
+        const left = await db.sql.query<{ id: string }>("SELECT id FROM tasks ORDER BY id");
+        expect(left.map((r) => r.id).sort()).toEqual(ids([recent, pending, running]).sort());
+      });
+
+      it("refuses a retention under 60 s or a bad batch, naming them", async () => {
+        // Act + Assess
+        await expectFieldError(
+          store.deleteExpired({ retentionSeconds: 59, batch: 10 }),
+          "retentionSeconds",
+        );
+        await expectFieldError(store.deleteExpired({ retentionSeconds: 60, batch: 0 }), "batch");
       });
     });
   });

@@ -25,7 +25,9 @@ export const createTaskRoute: CallerHandler = {
         schema: IdempotencyKeySchema,
         description:
           "Optional. Makes the create safe to retry: the same key with the same body answers " +
-          "200 with the task the first request made; with a different body, 409.",
+          "200 with the task the first request made; with a different body, 409. A key is " +
+          "remembered as long as its task is kept: once the task is deleted by retention " +
+          "(RETENTION_SECONDS after it finished, 30 days by default) the key may be reused.",
       },
     },
     body: { component: "CreateTaskRequest" },

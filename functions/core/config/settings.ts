@@ -7,14 +7,26 @@ import { SettingsError } from "../errors";
  * local runtime. A bad value fails with the setting's name and what was expected.
  */
 
-/** A whole-number setting with bounds and a default; messages name the setting. */
-export const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+/** A whole-number setting with bounds; messages name the setting. */
+export const boundedWholeNumber = (name: string, min: number, max: number) =>
   z.coerce
     .number({ error: `${name} must be a whole number` })
     .int({ error: `${name} must be a whole number` })
     .min(min, { error: `${name} must be at least ${min}` })
-    .max(max, { error: `${name} must be at most ${max}` })
-    .default(fallback);
+    .max(max, { error: `${name} must be at most ${max}` });
+
+/** A whole-number setting with bounds and a default; messages name the setting. */
+export const wholeNumber = (name: string, min: number, max: number, fallback: number) =>
+  boundedWholeNumber(name, min, max).default(fallback);
+
+/** MAX_RUNNING_PER_OWNER's bounds, read by the schema below, the store and cdk.json's schema. */
+export const MAX_RUNNING_PER_OWNER = { min: 1, max: 100_000 } as const;
+
+/**
+ * RETENTION_SECONDS's bounds and default (30 days); 60 s is the least, for tests. Read by
+ * the schema below and cdk.json's schema.
+ */
+export const RETENTION_SECONDS = { min: 60, max: 3_650 * 86_400, default: 30 * 86_400 } as const;
 
 const url = (name: string) =>
   z.url({ error: `${name} must be a URL such as http://127.0.0.1:11434` });
@@ -101,6 +113,22 @@ export const ExecutorSettingsSchema = z
     EXECUTOR_TIMEOUT_MS: wholeNumber("EXECUTOR_TIMEOUT_MS", 5_000, 900_000, 190_000),
     RETRY_BASE_MS: wholeNumber("RETRY_BASE_MS", 10, 3_600_000, 2_000),
     RETRY_MAX_MS: wholeNumber("RETRY_MAX_MS", 10, 86_400_000, 300_000),
+    /**
+     * At most this many of one owner's tasks in progress at once, enforced by the claim
+     * (functions/core/tasks/sql/fairClaim.ts); unset: no limit.
+     */
+    MAX_RUNNING_PER_OWNER: boundedWholeNumber(
+      "MAX_RUNNING_PER_OWNER",
+      MAX_RUNNING_PER_OWNER.min,
+      MAX_RUNNING_PER_OWNER.max,
+    ).optional(),
+    /** Tasks that finished longer ago than this are deleted by the executor, in batches. */
+    RETENTION_SECONDS: wholeNumber(
+      "RETENTION_SECONDS",
+      RETENTION_SECONDS.min,
+      RETENTION_SECONDS.max,
+      RETENTION_SECONDS.default,
+    ),
     /** Optional: where tasks that end failed are reported. */
     FAILED_TASKS_QUEUE_URL: url("FAILED_TASKS_QUEUE_URL").optional(),
   })

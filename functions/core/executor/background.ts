@@ -46,6 +46,11 @@ export class BackgroundWork {
     );
   }
 
+  /** Other work to wait for before returning (a retention sweep). */
+  add(work: Promise<void>): void {
+    this.track(work);
+  }
+
   /** Waits for notifications and statistics still under way. */
   async settle(): Promise<void> {
     await Promise.allSettled([...this.running]);

@@ -21,7 +21,13 @@ export type { ExecutorBudget };
 
 export type ExecutorLoopSettings = Pick<
   ExecutorSettings,
-  "LEASE_SECONDS" | "MAX_CONCURRENCY" | "POLL_INTERVAL_MS" | "RETRY_BASE_MS" | "RETRY_MAX_MS"
+  | "LEASE_SECONDS"
+  | "MAX_CONCURRENCY"
+  | "POLL_INTERVAL_MS"
+  | "RETRY_BASE_MS"
+  | "RETRY_MAX_MS"
+  | "MAX_RUNNING_PER_OWNER"
+  | "RETENTION_SECONDS"
 > &
   Pick<OllamaSettings, "LLM_TIMEOUT_MS" | "OLLAMA_MODELS">;
 
@@ -33,7 +39,8 @@ export interface ExecutorTuning {
   reserveMarginMs: number;
   /**
    * How often the queue depth and oldest pending age are read (`tasks.queueState`). Once a
-   * minute keeps an idle executor at 12 polls + 1 stats = 13 statements a minute.
+   * minute keeps an idle executor at 12 polls + 1 stats + 1 retention sweep (./retention.ts)
+   * = 14 statements a minute.
    */
   statsIntervalMs: number;
   /** How often buffered metrics are written out as an EMF document. */
@@ -42,6 +49,8 @@ export interface ExecutorTuning {
   cancelCheckMs: number;
   /** How often a silent LLM server is asked again (./llmGate.ts). */
   llmRetryMs: number;
+  /** How often retention sweeps (./retention.ts); the first at the invocation's start. */
+  retentionIntervalMs: number;
 }
 
 export const DEFAULT_EXECUTOR_TUNING: ExecutorTuning = {
@@ -50,6 +59,7 @@ export const DEFAULT_EXECUTOR_TUNING: ExecutorTuning = {
   metricsFlushIntervalMs: 10_000,
   cancelCheckMs: 1_000,
   llmRetryMs: 2_000,
+  retentionIntervalMs: 60_000,
 };
 
 export interface ExecutorDeps {

@@ -16,6 +16,7 @@ const METRIC_OF: Partial<Record<CountKey, MetricKey>> = {
   retried: "tasksRetried",
   failed: "tasksFailed",
   cancelled: "tasksCancelled",
+  expired: "tasksExpired",
   databaseErrors: "databaseErrors",
   // Loops are many (thousands a minute under load): the run adds them up per flush
   // instead of one data point each.

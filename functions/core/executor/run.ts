@@ -25,6 +25,7 @@ import { LlmGate } from "./llmGate";
 import type { ExecutorDeps, ExecutorTuning } from "./loop";
 import { ExecutorMetrics } from "./metrics";
 import { Recorder } from "./recorder";
+import { RetentionSweep } from "./retention";
 import { decideOutcome } from "./retryRules";
 import { SyncBackoff } from "./syncBackoff";
 import { SyncReport } from "./syncReport";
@@ -34,6 +35,7 @@ export class ExecutorRun {
   readonly recorder: Recorder;
   readonly backoff: SyncBackoff;
   private readonly report: SyncReport;
+  private readonly retention: RetentionSweep;
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly retryPolicy: BackoffPolicy;
@@ -74,6 +76,16 @@ export class ExecutorRun {
     });
     this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
     this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
+    this.retention = new RetentionSweep(
+      {
+        tasks: deps.tasks,
+        logger: deps.logger,
+        recorder: this.recorder,
+        retentionSeconds: deps.settings.RETENTION_SECONDS,
+        intervalMs: tuning.retentionIntervalMs,
+      },
+      startMs,
+    );
     this.nextClaimAtMs = Math.max(startMs, deps.firstClaimAtMs ?? startMs);
     this.nextStatsAtMs = startMs;
     this.lastFlushMs = startMs;
@@ -134,8 +146,10 @@ export class ExecutorRun {
     return true;
   }
 
-  /** The queue statistics once a statsInterval, metrics out once a flush interval. */
+  /** Retention and the queue statistics once their interval, metrics out once a flush interval. */
   private periodic(nowMs: number): void {
+    const sweep = this.retention.due(nowMs);
+    if (sweep) this.background.add(sweep);
     if (this.backoff.failures === 0 && nowMs >= this.nextStatsAtMs) {
       this.nextStatsAtMs = nowMs + this.tuning.statsIntervalMs;
       this.background.readQueueStats();
@@ -199,6 +213,7 @@ export class ExecutorRun {
         outcomes: carried.map((finished) => finished.outcome),
         heartbeatIds,
         claimLimit,
+        maxRunningPerOwner: deps.settings.MAX_RUNNING_PER_OWNER,
       });
     } catch (error) {
       this.recorder.count("databaseErrors");

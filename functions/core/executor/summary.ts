@@ -10,6 +10,8 @@ export interface ExecutorSummary {
   /** Ended failed: own final failures plus expired leases recovered out of attempts. */
   failed: number;
   cancelled: number;
+  /** Finished tasks past RETENTION_SECONDS this invocation deleted. */
+  expired: number;
   /** Expired leases of dead workers this invocation recovered (back to pending or failed). */
   recovered: number;
   /** Attempts whose lease was lost (reclaimed or fenced out): nothing written for them. */
@@ -36,6 +38,7 @@ export function emptyCounts(): SummaryCounts {
     retried: 0,
     failed: 0,
     cancelled: 0,
+    expired: 0,
     recovered: 0,
     leaseLost: 0,
     loops: 0,

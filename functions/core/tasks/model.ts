@@ -71,6 +71,8 @@ export interface SyncRequest {
   heartbeatIds: readonly string[];
   /** How many pending tasks to claim (0: none). */
   claimLimit: number;
+  /** At most this many of one owner's tasks in progress at once (MAX_RUNNING_PER_OWNER); absent: no limit. */
+  maxRunningPerOwner?: number;
 }
 
 export interface SyncResult {
@@ -165,4 +167,11 @@ export interface TaskRepository {
    * its lease, extends its leases, recovers expired leases and claims due tasks.
    */
   sync(request: SyncRequest): Promise<SyncResult>;
+
+  /**
+   * Retention: deletes up to `batch` tasks that finished (completed, failed, cancelled) more
+   * than `retentionSeconds` ago, oldest first; never a pending or running one. Returns the
+   * deleted ids (anything stored for a task outside its row must go with it).
+   */
+  deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<string[]>;
 }

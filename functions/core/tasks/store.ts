@@ -4,6 +4,7 @@
  * through any SqlPort (node-postgres or the RDS Data API). The executor's whole round trip
  * is `sync`, one statement (./sql/syncTasks.ts).
  */
+import { MAX_RUNNING_PER_OWNER, RETENTION_SECONDS } from "../config/settings";
 import {
   IdempotencyConflictError,
   TaskNotFoundError,
@@ -40,6 +41,7 @@ import {
 import { requestHash } from "./requestHash";
 import { cancelRequests } from "./sql/cancelRequests";
 import { cancelTask } from "./sql/cancelTask";
+import { deleteExpiredTasks } from "./sql/deleteExpiredTasks";
 import { findByIdempotencyKeys } from "./sql/findByIdempotencyKeys";
 import { getTask } from "./sql/getTask";
 import { countUnfinished, insertTasks } from "./sql/insertTasks";
@@ -85,6 +87,12 @@ const NO_CAP = 2_147_483_647;
 
 /** Upper bound of one claim: a sanity limit (executors claim their free slots, a handful). */
 const MAX_CLAIM = 1000;
+
+/**
+ * Upper bound of one retention delete: its returned ids (36 characters each) stay far under
+ * the Data API's 1 MiB response cap, and its locks and WAL stay one short statement's worth.
+ */
+const MAX_DELETE_BATCH = 10_000;
 
 /**
  * The task store: every task operation as one or two named SQL statements (see ./sql),
@@ -264,6 +272,15 @@ export class TaskStore implements TaskRepository {
     checkWorker(request.workerId);
     checkLease(request.leaseSeconds);
     const claimLimit = requireInt("claimLimit", request.claimLimit, 0, MAX_CLAIM);
+    const maxRunningPerOwner =
+      request.maxRunningPerOwner === undefined
+        ? undefined
+        : requireInt(
+            "maxRunningPerOwner",
+            request.maxRunningPerOwner,
+            1,
+            MAX_RUNNING_PER_OWNER.max,
+          );
     const outcomes = storableOutcomes(request.outcomes, this.maxResultBytes);
     // An id is settled or heartbeated, never both: one statement must not write a row twice.
     const settling = new Set(outcomes.map((o) => o.id));
@@ -277,7 +294,19 @@ export class TaskStore implements TaskRepository {
       claimBytes: this.maxClaimBytes,
       // The statement measures its other rows itself; lease rows are small and fixed.
       responseBytes: RESPONSE_LIMIT - heartbeatIds.length * LEASE_ROW_MAX_BYTES,
+      maxRunningPerOwner,
     });
+  }
+
+  async deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<string[]> {
+    const retentionSeconds = requireInt(
+      "retentionSeconds",
+      request.retentionSeconds,
+      RETENTION_SECONDS.min,
+      RETENTION_SECONDS.max,
+    );
+    const batch = requireInt("batch", request.batch, 1, MAX_DELETE_BATCH);
+    return deleteExpiredTasks(this.sql, { retentionSeconds, batch });
   }
 
   /**

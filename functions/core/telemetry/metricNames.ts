@@ -17,6 +17,8 @@ export const METRICS = {
   tasksRetried: { name: "TasksRetried", unit: "Count" },
   tasksFailed: { name: "TasksFailed", unit: "Count" },
   tasksCancelled: { name: "TasksCancelled", unit: "Count" },
+  /** Finished tasks deleted by retention (RETENTION_SECONDS after they finished). */
+  tasksExpired: { name: "TasksExpired", unit: "Count" },
   /** Pickup latency of each first attempt claimed (tasks/model.ts pickupLatencyMs). */
   pickupLatency: { name: "PickupLatency", unit: "Milliseconds" },
   /** How long each finished attempt ran. */

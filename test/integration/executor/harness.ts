@@ -46,6 +46,7 @@ export function testSettings(overrides: Partial<ExecutorLoopSettings> = {}): Exe
     POLL_INTERVAL_MS: 100,
     RETRY_BASE_MS: 100,
     RETRY_MAX_MS: 2_000,
+    RETENTION_SECONDS: 2_592_000,
     LLM_TIMEOUT_MS: 15_000,
     OLLAMA_MODELS: [MODEL],
     ...overrides,
@@ -158,6 +159,7 @@ export function recordingTasks(inner: TaskRepository): TaskRepository & { syncs:
     queueState: () => inner.queueState(),
     nextDueAt: () => inner.nextDueAt(),
     cancelRequests: (ids) => inner.cancelRequests(ids),
+    deleteExpired: (request) => inner.deleteExpired(request),
     async sync(request) {
       // Copied, so the record cannot change under the test.
       const record: SyncRecord = {

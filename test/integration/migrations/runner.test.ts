@@ -40,12 +40,16 @@ describe("migration runner", () => {
     );
     expect(indexes.map((i) => i.indexname)).toEqual(
       expect.arrayContaining([
-        "tasks_claim_idx",
+        "tasks_fair_claim_idx",
+        "tasks_owner_running_idx",
+        "tasks_retention_idx",
         "tasks_lease_recovery_idx",
         "tasks_owner_created_idx",
         "tasks_owner_idempotency_key_idx",
       ]),
     );
+    // 0003 replaced the old claim order's index with the fair claim's.
+    expect(indexes.map((i) => i.indexname)).not.toContain("tasks_claim_idx");
   });
 
   it("is safe when several runners start at once", async () => {

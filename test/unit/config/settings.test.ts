@@ -29,6 +29,26 @@ describe("readSettings", () => {
     );
   });
 
+  it("has no running cap and a 30-day retention by default, and names either when bad", () => {
+    // Act
+    const defaults = readSettings(ExecutorSettingsSchema, {});
+    const set = readSettings(ExecutorSettingsSchema, {
+      MAX_RUNNING_PER_OWNER: "3",
+      RETENTION_SECONDS: "60",
+    });
+
+    // Assess
+    expect(defaults.MAX_RUNNING_PER_OWNER).toBeUndefined();
+    expect(defaults.RETENTION_SECONDS).toBe(2_592_000);
+    expect(set).toMatchObject({ MAX_RUNNING_PER_OWNER: 3, RETENTION_SECONDS: 60 });
+    expect(() => readSettings(ExecutorSettingsSchema, { MAX_RUNNING_PER_OWNER: "0" })).toThrow(
+      /MAX_RUNNING_PER_OWNER must be at least 1 \(got "0"\)/,
+    );
+    expect(() => readSettings(ExecutorSettingsSchema, { RETENTION_SECONDS: "59" })).toThrow(
+      /RETENTION_SECONDS must be at least 60 \(got "59"\)/,
+    );
+  });
+
   it("checks settings against each other", () => {
     expect(() =>
       readSettings(ExecutorSettingsSchema, { RETRY_BASE_MS: "5000", RETRY_MAX_MS: "100" }),

@@ -71,6 +71,9 @@ function scriptedTasks(answer: (request: SyncRequest) => Partial<SyncResult>) {
       statsCalls++;
       return { queueDepth: 0, oldestPendingAgeSeconds: null };
     },
+    async deleteExpired() {
+      return [];
+    },
     async sync(request) {
       syncs.push({
         ...request,
@@ -102,6 +105,7 @@ function deps(
       POLL_INTERVAL_MS: 5_000,
       RETRY_BASE_MS: 2_000,
       RETRY_MAX_MS: 300_000,
+      RETENTION_SECONDS: 2_592_000,
       LLM_TIMEOUT_MS: 120_000,
       OLLAMA_MODELS: ["llama3.2"],
     },

@@ -1,6 +1,6 @@
 /**
  * Creates one or more tasks of one owner in ONE statement, all or none, under the owner's
- * cap on unfinished tasks. The count is `owner_unfinished_locked` (migrations/0004): it
+ * cap on unfinished tasks. The count is `owner_unfinished_locked` (migrations/0005): it
  * locks the owner, then counts from a fresh snapshot, so concurrent creates of one owner
  * cannot both pass the cap. `:tasks` is a JSON array (the Data API has no array
  * parameters), one object per task with the settable columns of ../taskRow.ts, its request

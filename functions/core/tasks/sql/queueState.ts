@@ -2,8 +2,8 @@
  * How far behind the whole queue is: due pending tasks and the oldest one's wait. Every
  * executor reads it once a minute for its QueueDepth and OldestPendingAge metrics, so it
  * must cost what the backlog costs, not what the table holds: both predicates match
- * the partial indexes on pending rows (tasks_claim_idx, tasks_due_idx), so finished rows,
- * however many millions, are never read. (taskStats, which counts every status, is for the API's
+ * the partial indexes on pending rows (tasks_fair_claim_idx, tasks_due_idx), so finished
+ * rows, however many millions, are never read. (taskStats, which counts every status, is for the API's
  * per-owner metrics.)
  */
 import type { SqlPort } from "../../sql/port";

@@ -6,7 +6,7 @@
  * The CTEs touch disjoint rows, because PostgreSQL leaves it unpredictable which write
  * wins when one statement updates a row twice: outcomes and heartbeats are this worker's
  * in_progress rows (the store makes their ids disjoint), recovery excludes both id lists,
- * and the claim takes only pending rows (rows recovered here are pending only after this
+ * the claim takes only pending rows (rows recovered here are pending only after this
  * statement's snapshot, so the next sync claims them).
  *
  * One row back per affected task, tagged by `kind`: settled | lease | recovered | claimed,
@@ -18,11 +18,17 @@
  * Parameters: `:worker_id`, `:lease_seconds`; `:outcomes`, a JSON array of
  * {id, status, result, error, run_at}; `:heartbeat_ids`, a JSON array of ids (the Data API
  * cannot send array parameters); `:claim_limit`; `:claim_bytes`; `:response_bytes`, what the
- * settled, recovered and claimed rows together may print (../byteBudgets.ts).
+ * settled, recovered and claimed rows together may print (../byteBudgets.ts); `:max_running`
+ * (the per-owner running cap, NULL for none).
+ *
+ * The claim (fair across owners, the running cap, the byte budget, where its locks go and
+ * how it scales) is the CTEs of ./fairClaim.ts, spliced in before `claimed`; rows come back
+ * claimed in that fair order (`claim_position`).
  */
 import { json, type SqlPort } from "../../sql/port";
 import type { LeaseState, SyncResult, TaskOutcome } from "../model";
-import { rowBytesSql, rowToTask, slimColumnsOnly, slimTaskColumns, taskColumns } from "../taskRow";
+import { rowToTask, slimColumnsOnly, slimTaskColumns, taskColumns } from "../taskRow";
+import { FAIR_CLAIM_CTES, OWNER_CLAIMS_BUMP_CTE } from "./fairClaim";
 
 /** A lease runs `:lease_seconds` from the statement's time. */
 const LEASE_EXPIRES_AT = "now() + cast(:lease_seconds AS integer) * interval '1 second'";
@@ -34,9 +40,6 @@ const LEASE_EXPIRES_AT = "now() + cast(:lease_seconds AS integer) * interval '1 
  * recovered yet still counts as held: nobody else has the task.
  */
 const HELD_BY_WORKER = "t.lease_owner = cast(:worker_id AS text) AND t.status = 'in_progress'";
-
-/** The claim order, served by tasks_claim_idx. */
-const CLAIM_ORDER = "priority DESC, run_at, id";
 
 /**
  * The select lists of the four row kinds, every task column in the task row's order (see
@@ -53,14 +56,12 @@ const LEASE_ROW = taskColumns(undefined, (c) => LEASE_COLUMNS.includes(c.sql));
 export const RECOVERY_BATCH = 100;
 
 /** The printed size of a settled or recovered row (`r`), and of a whole claimed row (`d`). */
-const SLIM_ROW_BYTES = rowBytesSql("r", (c) => !c.bulky);
-const FULL_ROW_BYTES = rowBytesSql("d");
 
 /** A retry that stays a retry: not cancelled meanwhile, attempts left. */
 const RETRIES = "o.status = 'pending' AND NOT t.cancel_requested AND t.attempts < t.max_attempts";
 
 export const SYNC_TASKS = `
-WITH
+WITH RECURSIVE
 -- Settle: each outcome, written only under the lease of this worker, which it ends. The CASEs
 -- read the row as locked, so a cancel requested while the attempt ran still wins over a
 -- retry, and a retry with no attempts left ends failed: statuses mean the same whatever
@@ -152,42 +153,9 @@ recovered AS (
   WHERE t.id = e.id
   RETURNING ${slimColumnsOnly("t")}
 ),
--- Claim: up to claim_limit due pending rows in claim order, locked with SKIP LOCKED so
--- concurrent workers split the queue instead of queueing on each other, then leased to
--- this worker. Every claim is an attempt: attempts + 1, started_at = now. The fitting CTE
--- keeps the prefix of the claim order that the Data API can send back (it refuses a
--- response over 1 MiB), sizes as PostgreSQL prints them: the claimed rows, whole, plus the
--- settled and recovered rows already written, within response_bytes; and within that, the
--- claimed inputs (and last errors, and results, which pending rows do not hold) within
--- claim_bytes, except for the first row. The rows it leaves out stay pending for the next
--- claim.
-due AS (
-  SELECT id, priority, run_at,
-         octet_length(input::text) + coalesce(octet_length(result::text), 0)
-           + coalesce(octet_length(error), 0) AS payload_bytes,
-         ${FULL_ROW_BYTES} AS row_bytes
-  FROM tasks AS d
-  WHERE status = 'pending' AND run_at <= now()
-  ORDER BY ${CLAIM_ORDER}
-  LIMIT cast(:claim_limit AS integer)
-  FOR UPDATE SKIP LOCKED
-),
-answered AS (
-  SELECT (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM settled AS r)
-       + (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM recovered AS r) AS bytes
-),
-fitting AS (
-  SELECT d.id
-  FROM (SELECT id,
-               row_number() OVER running AS position,
-               sum(payload_bytes) OVER running AS payload,
-               sum(row_bytes) OVER running AS bytes
-        FROM due
-        WINDOW running AS (ORDER BY ${CLAIM_ORDER} ROWS UNBOUNDED PRECEDING)) AS d,
-       answered AS a
-  WHERE (d.position = 1 OR d.payload <= cast(:claim_bytes AS bigint))
-    AND a.bytes + d.bytes <= cast(:response_bytes AS bigint)
-),
+${FAIR_CLAIM_CTES}
+-- Claim: the fitting rows, leased to this worker. Every claim is an attempt: attempts + 1,
+-- started_at = now.
 claimed AS (
   UPDATE tasks AS t SET
     status           = 'in_progress',
@@ -201,16 +169,17 @@ claimed AS (
     updated_at       = now()
   FROM fitting
   WHERE t.id = fitting.id
-  RETURNING ${taskColumns("t")}
-)
-SELECT 'settled' AS kind, ${SLIM_ROW} FROM settled
+  RETURNING ${taskColumns("t")}, fitting.claim_position
+),
+${OWNER_CLAIMS_BUMP_CTE}
+SELECT 'settled' AS kind, ${SLIM_ROW}, NULL::bigint AS claim_position FROM settled
 UNION ALL
-SELECT 'lease' AS kind, ${LEASE_ROW} FROM extended
+SELECT 'lease' AS kind, ${LEASE_ROW}, NULL::bigint FROM extended
 UNION ALL
-SELECT 'recovered' AS kind, ${SLIM_ROW} FROM recovered
+SELECT 'recovered' AS kind, ${SLIM_ROW}, NULL::bigint FROM recovered
 UNION ALL
-SELECT 'claimed' AS kind, ${FULL_ROW} FROM claimed
-ORDER BY kind, ${CLAIM_ORDER}`;
+SELECT 'claimed' AS kind, ${FULL_ROW}, claim_position FROM claimed
+ORDER BY kind, claim_position, id`;
 
 /** The `:outcomes` parameter: one JSON object per outcome, keys as the recordset names them. */
 function outcomesParam(outcomes: readonly TaskOutcome[]) {
@@ -239,6 +208,8 @@ export async function syncTasks(
     claimLimit: number;
     claimBytes: number;
     responseBytes: number;
+    /** At most this many of an owner's tasks in progress at once; undefined: no limit. */
+    maxRunningPerOwner: number | undefined;
   },
 ): Promise<SyncResult> {
   const rows = await sql.query<{ kind: string }>(SYNC_TASKS, {
@@ -249,6 +220,7 @@ export async function syncTasks(
     claim_limit: params.claimLimit,
     claim_bytes: params.claimBytes,
     response_bytes: params.responseBytes,
+    max_running: params.maxRunningPerOwner ?? null,
   });
   const result: SyncResult = { settled: [], leases: [], claimed: [], recovered: [] };
   for (const row of rows) {
