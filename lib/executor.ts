@@ -128,7 +128,9 @@ export class Executor extends Construct implements IConnectable {
       schedule: Schedule.rate(Duration.seconds(SCHEDULE_PERIOD_SECONDS)),
       targets: [
         new LambdaFunction(this.function, {
-          event: RuleTargetInput.fromObject(scheduleEvent(props.environmentName)),
+          event: RuleTargetInput.fromObject(
+            scheduleEvent(props.environmentName, SCHEDULE_PERIOD_SECONDS),
+          ),
           deadLetterQueue: this.scheduleDeadLetterQueue,
           // Delivery to Lambda's queue: retried briefly, then the DLQ; a late tick is useless.
           retryAttempts: 2,

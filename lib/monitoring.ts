@@ -180,6 +180,7 @@ export class Monitoring extends Construct {
             "tasksRetried",
             "tasksFailed",
             "tasksCancelled",
+            "tasksExpired",
           ] as const
         ).map((key) => executorMetric(key, "Sum")),
       ),

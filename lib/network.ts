@@ -2,6 +2,7 @@ import type { RemovalPolicy } from "aws-cdk-lib";
 import {
   FlowLogDestination,
   FlowLogTrafficType,
+  GatewayVpcEndpointAwsService,
   type IConnectable,
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
@@ -87,6 +88,13 @@ export class Network extends Construct {
       subnetConfiguration,
     });
     if (props.internetEgressForOllama) this.egressSubnets = { subnetGroupName: "ollama" };
+
+    // DynamoDB (the executor's due marker, lib/wake.ts) through a gateway endpoint: free, and
+    // no NAT or interface endpoint needed to reach it from the isolated subnets.
+    this.vpc.addGatewayEndpoint("DynamoDbEndpoint", {
+      service: GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [this.isolatedSubnets],
+    });
 
     const flowLogs = new LogGroup(this, "FlowLogs", {
       retention: props.flowLogRetention,

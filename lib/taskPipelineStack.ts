@@ -12,6 +12,7 @@ import { Network } from "./network";
 import { Ollama } from "./ollama";
 import { projectPath } from "./paths";
 import { Realtime } from "./realtime";
+import { Wake } from "./wake";
 
 export interface TaskPipelineStackProps extends StackProps {
   readonly environmentName: string;
@@ -35,6 +36,7 @@ export class TaskPipelineStack extends Stack {
   readonly migrations: Migrations;
   readonly monitoring: Monitoring;
   readonly realtime: Realtime;
+  readonly wake: Wake;
 
   constructor(scope: Construct, id: string, props: TaskPipelineStackProps) {
     super(scope, id, props);
@@ -125,6 +127,12 @@ export class TaskPipelineStack extends Stack {
 
     // Task events to subscribers (docs/design.md "Real time"): the api publishes directly,
     // the executor (no route out of its VPC) through the relay queue on its SQS endpoint.
+    // Scale to zero: a create wakes the executor at once; a tick with nothing due reads
+    // only the marker (DynamoDB, through the VPC's gateway endpoint), not the database.
+    this.wake = new Wake(this, "Wake", { executorTimeout: this.executor.timeout, removalPolicy });
+    this.wake.grantSignal(this.api.function);
+    this.wake.attachExecutor(this.executor.function);
+
     this.realtime = new Realtime(this, "Realtime", {
       environmentName,
       jwtIssuer: this.api.jwtIssuer,

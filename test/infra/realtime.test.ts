@@ -13,6 +13,7 @@ import {
   referencedId,
   referencedIds,
   resourcesOf,
+  resourcesOfType,
 } from "./support/template";
 
 /**
@@ -161,7 +162,10 @@ describe("the real-time Event API", () => {
 
     // Act
     const queueId = referencedId(lambdaEnvironment(executor).REALTIME_QUEUE_URL);
-    const [, mapping] = onlyResource(template, "AWS::Lambda::EventSourceMapping");
+    const relayName = pipelineFunction(template, "realtimeRelay")[0];
+    const mapping = Object.values(
+      resourcesOfType(template, "AWS::Lambda::EventSourceMapping"),
+    ).find((m) => referencedId(m.Properties?.FunctionName) === relayName);
     const sends = policyStatements(template).filter(
       (s) =>
         actionsOf(s).includes("sqs:SendMessage") &&
@@ -170,7 +174,7 @@ describe("the real-time Event API", () => {
 
     // Assess
     expect(template.toJSON().Resources[queueId as string].Properties.FifoQueue).toBe(true);
-    expect(referencedIds(mapping.Properties?.EventSourceArn).has(queueId as string)).toBe(true);
+    expect(referencedIds(mapping?.Properties?.EventSourceArn).has(queueId as string)).toBe(true);
     expect(sends.flatMap((s) => s.roles)).toEqual([referencedId(executor.Properties?.Role)]);
     expect(joinedText(lambdaEnvironment(api).REALTIME_PUBLISH_URL)).toMatch(
       /^https:\/\/.*\/event$/,

@@ -35,7 +35,8 @@ const ACKNOWLEDGED_RULES = new Set([
   "AwsSolutions-RDS10", // no deletion protection on disposable environments
   "AwsSolutions-RDS11", // default port, reachable by no client
   "AwsSolutions-SMG4", // no rotation where settings set none
-  "AwsSolutions-SQS3", // the DLQ and the terminal failed-tasks queue
+  "AwsSolutions-SQS3", // the DLQ, the terminal failed-tasks queue, the wake queue
+  "AwsSolutions-DDB3", // the due marker: one item, a cache of the tasks table
 ]);
 
 /** AwsSolutions acknowledgments in the construct tree: rule id → reasons. */
@@ -121,7 +122,7 @@ describe("IAM", () => {
     }
   });
 
-  it("grants each Lambda only what it uses: no queue for the api and migrate Lambdas, AppSync publish to the api and the relay only", () => {
+  it("grants each Lambda only what it uses: the wake queue and the due marker to the api and the executor, AppSync publish to the api and the relay only", () => {
     // Prepare
     const { template } = synthesized("dev");
     const roleOf = (service: string) =>
@@ -142,16 +143,18 @@ describe("IAM", () => {
     );
 
     // Assess
-    expect(granted.api).toEqual(new Set(["rds-data", "secretsmanager", "appsync"]));
+    expect(granted.api).toEqual(
+      new Set(["rds-data", "secretsmanager", "appsync", "sqs", "dynamodb"]),
+    );
     expect(granted.migrate).toEqual(new Set(["rds-data", "secretsmanager"]));
-    expect(granted.executor).toEqual(new Set(["rds-data", "secretsmanager", "sqs"]));
+    expect(granted.executor).toEqual(new Set(["rds-data", "secretsmanager", "sqs", "dynamodb"]));
     // The relay reads its queue and publishes; it never touches the database.
     expect(granted.realtimeRelay).toEqual(new Set(["sqs", "appsync"]));
   });
 });
 
 describe("queues", () => {
-  it("encrypts every queue (failed tasks, schedule DLQ, real-time relay) and refuses plain-HTTP access to them", () => {
+  it("encrypts every queue (failed tasks, schedule DLQ, real-time relay, wake) and refuses plain-HTTP access to them", () => {
     for (const name of ["dev", "prod"] as const) {
       // Prepare
       const { template } = synthesized(name);
@@ -175,7 +178,7 @@ describe("queues", () => {
           }),
         );
       }
-      expect(Object.keys(queues)).toHaveLength(3);
+      expect(Object.keys(queues)).toHaveLength(4);
     }
   });
 
