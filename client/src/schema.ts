@@ -998,7 +998,7 @@ export interface operations {
     parameters: {
       query?: never;
       header?: {
-        /** @description Optional. Makes the create safe to retry: the same key with the same body answers 200 with the task the first request made; with a different body, 409. */
+        /** @description Optional. Makes the create safe to retry: the same key with the same body answers 200 with the task the first request made; with a different body, 409. A key is remembered as long as its task is kept: once the task is deleted by retention (RETENTION_SECONDS after it finished, 30 days by default) the key may be reused. */
         "Idempotency-Key"?: string;
       };
       path?: never;
