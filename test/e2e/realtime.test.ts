@@ -182,15 +182,14 @@ describe("real-time task events", { timeout: 3 * COMPLETE_MS }, () => {
     // Act
     await api.request("POST", `/api/tasks/${created.id}/cancel`, { token: tokenA });
     await api.request("POST", `/api/tasks/${created.id}/retry`, { token: tokenA });
-    await api.request("POST", `/api/tasks/${created.id}/cancel`, { token: tokenA });
-    await subscription.waitFor((events) => statusesOf(events, created.id).length === 4, 30_000);
+    await subscription.waitFor((events) => statusesOf(events, created.id).length >= 3, 30_000);
 
-    // Assess
-    expect(statusesOf(subscription.events, created.id)).toEqual([
+    // Assess: the create, the cancel and the retry, in order (the retried task is due at
+    // once, so the executor's own events may follow: a create wakes it).
+    expect(statusesOf(subscription.events, created.id).slice(0, 3)).toEqual([
       "pending",
       "cancelled",
       "pending",
-      "cancelled",
     ]);
   });
 

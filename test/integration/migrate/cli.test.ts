@@ -54,7 +54,7 @@ describe("npm run migrate", () => {
     expect(first.stdout).not.toContain(":postgres@"); // the password is not printed
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/nothing to apply/);
-    expect(await tablesOf(db)).toEqual(["schema_migrations", "tasks"]);
+    expect(await tablesOf(db)).toEqual(["owner_claims", "schema_migrations", "tasks"]);
   });
 
   it("applies them through the RDS Data API when DB_CLUSTER_ARN is set", async () => {
@@ -83,7 +83,7 @@ describe("npm run migrate", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/through the Data API/);
     expect(result.stdout).toMatch(/applied 0001_tasks\.sql/);
-    expect(await tablesOf(db)).toEqual(["schema_migrations", "tasks"]);
+    expect(await tablesOf(db)).toEqual(["owner_claims", "schema_migrations", "tasks"]);
     expect(server.calls[0]?.error).toBe("DatabaseResumingException");
     expect(server.calls.filter((c) => c.operation === "Execute").length).toBeGreaterThan(5);
     expect(server.openTransactions()).toBe(0);
