@@ -66,6 +66,11 @@ export class Database extends Construct {
         autoMinorVersionUpgrade: true,
       }),
       serverlessV2MinCapacity: settings.minCapacity,
+      // Only meaningful at 0 ACU (docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/
+      // aurora-serverless-v2-auto-pause.html).
+      ...(settings.minCapacity === 0
+        ? { serverlessV2AutoPauseDuration: Duration.seconds(settings.autoPauseSeconds) }
+        : {}),
       serverlessV2MaxCapacity: settings.maxCapacity,
       vpc: props.vpc,
       vpcSubnets: props.subnets,

@@ -49,9 +49,14 @@ const DatabaseSchema = z
     name: z
       .string(required("a database name"))
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: "must be a lower-case PostgreSQL identifier" }),
-    /** 0 lets Aurora pause when idle (PostgreSQL >= 16.3); an executor polling every 5 s keeps it awake. */
+    /**
+     * 0 lets Aurora pause when idle (PostgreSQL >= 16.3): scale to zero leaves it without a
+     * connection once nothing is due (docs/design.md "Scale to zero"). A resume takes ~15 s.
+     */
     minCapacity: acu(0),
     maxCapacity: acu(1),
+    /** Seconds without connections before a minCapacity-0 cluster pauses (AWS: 300 to 86,400). */
+    autoPauseSeconds: whole(300, 86_400).default(300),
     deletionProtection: flag(),
     /** What `cdk destroy` (or a replacement) does to the cluster: keep it, snapshot it, or delete it. */
     removalPolicy: z.enum(["destroy", "snapshot", "retain"], {
