@@ -20,7 +20,7 @@ export interface BannerFacts {
 export function formatBanner(facts: BannerFacts): string {
   const ollama = facts.ollama.reachable
     ? `${facts.ollamaHost} (answering, version ${facts.ollama.version}; default model ${facts.model})`
-    : `${facts.ollamaHost} (NOT answering: ${facts.ollama.reason}; tasks will fail and retry until it does)`;
+    : `${facts.ollamaHost} (NOT answering: ${facts.ollama.reason}; tasks wait until it does)`;
   const body = JSON.stringify({
     type: "summarize",
     input: { text: "Ollama runs language models on your own machine." },

@@ -1,4 +1,5 @@
-import type { Task, TaskOutcome } from "../tasks/model";
+import type { LeaseState, Task, TaskOutcome } from "../tasks/model";
+import type { Logger } from "../telemetry/ports";
 import type { AbortCause, AttemptEnd } from "./attempt";
 
 /**
@@ -106,5 +107,33 @@ export class InFlight {
   /** The outcomes a sync carried: written or fenced out, either way done with. */
   forget(ids: readonly string[]): void {
     for (const id of ids) this.finished.delete(id);
+  }
+
+  /**
+   * What a heartbeat said about `heartbeatIds`: a lease renewed, a cancel requested (the
+   * attempt is aborted), or a lease lost to another worker (aborted, nothing to write).
+   */
+  recordLeases(
+    heartbeatIds: readonly string[],
+    leases: readonly LeaseState[],
+    sentAtMs: number,
+    logger: Logger,
+  ): void {
+    const byId = new Map(leases.map((lease) => [lease.id, lease]));
+    for (const id of heartbeatIds) {
+      // Finished during the sync: its outcome is buffered and the fence decides its fate.
+      if (!this.get(id)) continue;
+      const lease = byId.get(id);
+      if (!lease) {
+        logger.warn("lease lost: aborting the attempt", { taskId: id });
+        this.abort(id, "lease_lost");
+      } else if (lease.cancelRequested) {
+        logger.info("cancel requested: aborting the attempt", { taskId: id });
+        this.leaseRenewed(id, sentAtMs);
+        this.abort(id, "cancel");
+      } else {
+        this.leaseRenewed(id, sentAtMs);
+      }
+    }
   }
 }

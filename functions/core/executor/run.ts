@@ -53,6 +53,8 @@ export class ExecutorRun {
   private budgetGlance = false;
   /** The last claim found nothing and nothing runs: time to ask whether to stop (./idle.ts). */
   private idleCandidate = false;
+  /** While the LLM gate is closed, whether to stop was asked once already. */
+  private askedIdleWhileClosed = false;
   private readonly cancelWatch: CancelWatch;
   private readonly gate: LlmGate;
 
@@ -116,7 +118,14 @@ export class ExecutorRun {
       ? Math.max(0, deps.settings.MAX_CONCURRENCY - inflight.runningCount)
       : 0;
     // No claim while the LLM server does not answer: tasks wait instead of failing.
-    if (freeSlots > 0 && (await this.gate.probeIfDue(nowMs))) return true;
+    if (freeSlots > 0 && (await this.gate.probeIfDue(nowMs))) {
+      // A silent server with nothing due is no reason to stay: ask once whether to stop.
+      if (!this.gate.open && !this.askedIdleWhileClosed) {
+        this.askedIdleWhileClosed = true;
+        this.idleCandidate = inflight.runningCount === 0 && inflight.finishedCount === 0;
+      }
+      return this.idleCandidate ? this.idleTurn(nowMs) : true;
+    }
     const heartbeatIds = inflight.heartbeatsDue(nowMs, this.heartbeatEveryMs);
     const claimDue = freeSlots > 0 && nowMs >= this.nextClaimAtMs && this.gate.open;
     const hasWork = inflight.finishedCount > 0 || heartbeatIds.length > 0 || claimDue;
@@ -233,7 +242,7 @@ export class ExecutorRun {
     this.report.settled(carried, result.settled);
     // Every row this sync changed, told to subscribers (never waited for).
     deps.events?.statusChanged([...result.settled, ...result.recovered, ...result.claimed]);
-    this.recordLeases(heartbeatIds, result, sentAtMs);
+    this.inflight.recordLeases(heartbeatIds, result.leases, sentAtMs, deps.logger);
     this.report.recovered(result.recovered);
     this.recorder.count("claimed", result.claimed.length);
     this.recorder.metrics.pickups(result.claimed);
@@ -252,26 +261,6 @@ export class ExecutorRun {
         result.claimed.length < claimLimit
           ? sentAtMs + deps.settings.POLL_INTERVAL_MS
           : this.clock.now();
-    }
-  }
-
-  private recordLeases(heartbeatIds: readonly string[], result: SyncResult, sentAtMs: number) {
-    const { inflight, deps } = this;
-    const leases = new Map(result.leases.map((lease) => [lease.id, lease]));
-    for (const id of heartbeatIds) {
-      // Finished during the sync: its outcome is buffered and the fence decides its fate.
-      if (!inflight.get(id)) continue;
-      const lease = leases.get(id);
-      if (!lease) {
-        deps.logger.warn("lease lost: aborting the attempt", { taskId: id });
-        inflight.abort(id, "lease_lost");
-      } else if (lease.cancelRequested) {
-        deps.logger.info("cancel requested: aborting the attempt", { taskId: id });
-        inflight.leaseRenewed(id, sentAtMs);
-        inflight.abort(id, "cancel");
-      } else {
-        inflight.leaseRenewed(id, sentAtMs);
-      }
     }
   }
 

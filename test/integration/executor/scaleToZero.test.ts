@@ -149,6 +149,21 @@ describe("an idle executor", () => {
   });
 });
 
+describe("an LLM server that is stopped", () => {
+  it("does not keep an invocation with nothing due: it records the marker and stops", async () => {
+    // Prepare: nothing listens where the LLM server should be; no task at all.
+    const port = await freePort();
+    const { tick, marker } = executor({ llmUrl: `http://127.0.0.1:${port}` });
+
+    // Act
+    const summary = await tick(60, 60_000);
+
+    // Assess
+    expect(summary.durationMs).toBeLessThan(30_000);
+    expect(await marker.read()).toMatchObject({ known: true, dueAtMs: null });
+  });
+});
+
 describe("a cancel while running", () => {
   it("aborts the LLM call long before the next heartbeat (a third of a 60 s lease)", async () => {
     // Prepare
