@@ -52,8 +52,8 @@ async function call({ operationId, method, path, token, body, contentType, heade
   });
   const parsed = response.text ? JSON.parse(response.text) : undefined;
   problems.push(...spec.check(operationId, response.status, parsed, response.headers));
-  let statuses = seen.get(operationId);
-  if (!statuses) seen.set(operationId, (statuses = new Set()));
+  const statuses = seen.get(operationId) ?? new Set<number>();
+  seen.set(operationId, statuses);
   statuses.add(response.status);
   return { status: response.status, body: parsed, headers: response.headers };
 }
