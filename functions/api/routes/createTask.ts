@@ -1,11 +1,11 @@
 import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
-import { header, jsonResponse } from "../http";
+import { jsonResponse } from "../http";
 import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { IdempotencyKeySchema, TaskViewSchema } from "../schemas";
 import { toTaskView } from "../taskView";
-import { parseOrThrow, validationError } from "../validation";
-import { newTaskFromBody } from "./newTaskFromBody";
+import { validationError } from "../validation";
+import { idempotencyKeyOf, newTaskFromBody, requireJsonBody } from "./newTaskFromBody";
 
 /**
  * POST /api/tasks: checks the body, the type's input, and the model against the
@@ -42,17 +42,11 @@ export const createTaskRoute: CallerHandler = {
   },
 
   async handle({ event, caller, context }, deps) {
-    const rawKey = header(event, "idempotency-key");
-    const idempotencyKey =
-      rawKey === undefined
-        ? null
-        : parseOrThrow(IdempotencyKeySchema, rawKey, "Idempotency-Key header", "Idempotency-Key");
-    if (event.jsonBody === undefined) {
-      throw validationError([{ path: "(root)", message: "a JSON body is required" }], "task");
-    }
+    const idempotencyKey = idempotencyKeyOf(event);
+    const json = requireJsonBody(event, "task");
 
     const now = deps.now?.() ?? Date.now();
-    const checked = newTaskFromBody(event.jsonBody, { caller, deps, now });
+    const checked = newTaskFromBody(json, { caller, deps, now });
     if (!checked.task) throw validationError(checked.issues, "task");
     const newTask = { ...checked.task, idempotencyKey };
     const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };

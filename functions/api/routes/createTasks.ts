@@ -1,12 +1,12 @@
 import { MAX_BATCH } from "../../core/tasks/store";
 import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
-import { header, jsonResponse } from "../http";
+import { jsonResponse } from "../http";
 import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { CreateTaskBatchBodySchema, IdempotencyKeySchema, TaskBatchSchema } from "../schemas";
 import { toTaskView } from "../taskView";
 import { parseOrThrow, validationError } from "../validation";
-import { newTaskFromBody } from "./newTaskFromBody";
+import { idempotencyKeyOf, newTaskFromBody, requireJsonBody } from "./newTaskFromBody";
 
 /**
  * POST /api/tasks/batch: up to 100 tasks in one request and one statement, all or none.
@@ -40,15 +40,9 @@ export const createTasksRoute: CallerHandler = {
   },
 
   async handle({ event, caller, context }, deps) {
-    const rawKey = header(event, "idempotency-key");
-    const idempotencyKey =
-      rawKey === undefined
-        ? null
-        : parseOrThrow(IdempotencyKeySchema, rawKey, "Idempotency-Key header", "Idempotency-Key");
-    if (event.jsonBody === undefined) {
-      throw validationError([{ path: "(root)", message: "a JSON body is required" }], "batch");
-    }
-    const body = parseOrThrow(CreateTaskBatchBodySchema, event.jsonBody, "batch");
+    const idempotencyKey = idempotencyKeyOf(event);
+    const json = requireJsonBody(event, "batch");
+    const body = parseOrThrow(CreateTaskBatchBodySchema, json, "batch");
 
     const now = deps.now?.() ?? Date.now();
     const checked = body.tasks.map((item, i) =>

@@ -8,8 +8,9 @@ import { type FieldIssue, toFieldIssues } from "../../core/fieldIssues";
 import { resolveModel } from "../../core/llm";
 import type { NewTask } from "../../core/tasks/model";
 import type { ApiDeps } from "../deps";
-import { CreateTaskBodySchema, TASK_LIMITS } from "../schemas";
-import { collectIssues } from "../validation";
+import { type ApiEvent, header } from "../http";
+import { CreateTaskBodySchema, IdempotencyKeySchema, TASK_LIMITS } from "../schemas";
+import { collectIssues, parseOrThrow, validationError } from "../validation";
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -84,4 +85,20 @@ export function newTaskFromBody(
     },
     issues: [],
   };
+}
+
+/** A create's Idempotency-Key header, checked (400 naming it), or null without one. */
+export function idempotencyKeyOf(event: ApiEvent): string | null {
+  const raw = header(event, "idempotency-key");
+  return raw === undefined
+    ? null
+    : parseOrThrow(IdempotencyKeySchema, raw, "Idempotency-Key header", "Idempotency-Key");
+}
+
+/** A create's JSON body, or a 400 saying one is required (`what`: "task", "batch"). */
+export function requireJsonBody(event: ApiEvent, what: string): unknown {
+  if (event.jsonBody === undefined) {
+    throw validationError([{ path: "(root)", message: "a JSON body is required" }], what);
+  }
+  return event.jsonBody;
 }
