@@ -47,8 +47,10 @@ export interface NetworkProps {
 
 /**
  * The VPC: isolated private subnets for the executor, the database and the interface
- * endpoints (RDS Data API, Secrets Manager, SQS); no NAT unless the Ollama instance needs
- * one. Endpoints admit nobody until a construct is granted access with `grantEndpointAccess`.
+ * endpoints, each created only when a construct is granted it (the executor: RDS Data API
+ * and SQS; Secrets Manager only for the secret's rotation Lambda; Session Manager's three
+ * for the Ollama instance), plus the free DynamoDB gateway endpoint; no NAT unless the
+ * Ollama instance needs one. Endpoints admit nobody until granted with `grantEndpointAccess`.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;

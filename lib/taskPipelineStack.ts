@@ -106,7 +106,10 @@ export class TaskPipelineStack extends Stack {
     });
     this.database.grantDataApiAccess(this.executor.function);
     this.failedTasks.grantSendMessages(this.executor.function);
-    this.network.grantEndpointAccess(this.executor, "rdsData", "secretsManager", "sqs");
+    // The Data API reads the database secret itself (the executor only names its ARN), so
+    // the executor needs no Secrets Manager endpoint: one interface endpoint fewer per AZ
+    // ($7.30 a month each in us-east-1). The rotation Lambda, where rotation is on, has one.
+    this.network.grantEndpointAccess(this.executor, "rdsData", "sqs");
     this.ollama.grantConnect(this.executor);
     if (this.ollama.instance) {
       this.network.grantEndpointAccess(this.ollama.instance, "ssm", "ssmMessages", "ec2Messages");

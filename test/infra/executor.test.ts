@@ -94,7 +94,7 @@ describe("the executor Lambda", () => {
     expect(cfn.subnetsWithRouteOut(template).size).toBeGreaterThan(0);
   });
 
-  it("reaches RDS Data API, Secrets Manager and SQS through interface endpoints that admit only it", () => {
+  it("reaches the RDS Data API and SQS through interface endpoints that admit only it, and needs no Secrets Manager endpoint", () => {
     // Prepare
     const { template } = synthesized("prod");
     const [, executor] = cfn.pipelineFunction(template, "executor");
@@ -102,31 +102,43 @@ describe("the executor Lambda", () => {
       cfn.property<{ SecurityGroupIds: unknown[] }>(executor, "VpcConfig").SecurityGroupIds[0],
     );
     const endpoints = Object.values(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
-
-    for (const service of ["rds-data", "secretsmanager", "sqs"]) {
-      // Act
+    const sourcesOf = (service: string) => {
       const endpoint = endpoints.find((e) =>
         JSON.stringify(e.Properties?.ServiceName).includes(`.${service}"`),
       );
       const groups = cfn.property<unknown[]>(endpoint, "SecurityGroupIds").map(cfn.referencedId);
-      const sources = cfn
-        .ingressRules(template)
-        .filter((r) => groups.includes(r.groupId))
-        .map((r) => cfn.referencedId(r.rule.SourceSecurityGroupId));
+      return {
+        endpoint,
+        sources: cfn
+          .ingressRules(template)
+          .filter((r) => groups.includes(r.groupId))
+          .map((r) => cfn.referencedId(r.rule.SourceSecurityGroupId)),
+      };
+    };
+
+    for (const service of ["rds-data", "sqs"]) {
+      // Act
+      const { endpoint, sources } = sourcesOf(service);
 
       // Assess
       expect(endpoint?.Properties).toMatchObject({
         VpcEndpointType: "Interface",
         PrivateDnsEnabled: true,
       });
-      expect(sources).toContain(executorGroup);
-      // Secrets Manager also admits the rotation Lambda (prod rotates the secret); nothing else.
-      const others = sources.filter((source) => source !== executorGroup);
-      expect(others.every((source) => source?.startsWith("DatabaseRotationSecurityGroup"))).toBe(
-        true,
-      );
-      expect(others.length).toBe(service === "secretsmanager" ? 1 : 0);
+      expect(sources).toEqual([executorGroup]);
     }
+    // prod rotates its secret: the endpoint is there for the rotation Lambda alone (the
+    // Data API reads the secret itself; the executor only names it).
+    const secrets = sourcesOf("secretsmanager").sources;
+    expect(secrets).not.toContain(executorGroup);
+    expect(secrets.every((source) => source?.startsWith("DatabaseRotationSecurityGroup"))).toBe(
+      true,
+    );
+    // dev does not rotate: no Secrets Manager endpoint at all.
+    const dev = Object.values(
+      cfn.resourcesOfType(synthesized("dev").template, "AWS::EC2::VPCEndpoint"),
+    ).filter((e) => JSON.stringify(e.Properties?.ServiceName).includes(".secretsmanager"));
+    expect(dev).toEqual([]);
   });
 
   it("has no NAT gateway unless Ollama runs on an instance in the VPC", () => {
