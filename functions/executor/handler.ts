@@ -113,6 +113,7 @@ export function createExecutorHandler(
           dueMarker: d.dueMarker,
           llmProbe: d.llmProbe,
           firstClaimAtMs,
+          trigger: isWake(parsed.data) ? "wake" : "tick",
           events: d.events,
         },
         // Read on every turn: the loop winds down as the Lambda's timeout nears.

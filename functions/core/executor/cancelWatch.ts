@@ -27,11 +27,6 @@ export class CancelWatch {
       : Number.POSITIVE_INFINITY;
   }
 
-  /** A heartbeat just read the flags: the next check can wait a full interval. */
-  readByHeartbeat(nowMs: number): void {
-    this.nextCheckAtMs = nowMs + this.everyMs;
-  }
-
   async check(inflight: InFlight, nowMs: number): Promise<void> {
     this.nextCheckAtMs = nowMs + this.everyMs;
     const ids = inflight.runningIds();

@@ -89,6 +89,13 @@ export interface ExecutorDeps {
   llmProbe?: () => Promise<unknown>;
   /** No claim before this (ms since the epoch): a tick that knows work falls due soon. */
   firstClaimAtMs?: number;
+  /**
+   * What started the invocation (default: the schedule's tick). The minute's periodic work
+   * (queue statistics, retention's sweep) starts with a tick; a wake (a create) does it only
+   * once it has run a whole interval, so a burst of creates does not repeat it per
+   * invocation.
+   */
+  trigger?: "tick" | "wake";
   /** Where status changes and streamed output are published (none by default). */
   events?: TaskEvents;
 }

@@ -76,6 +76,9 @@ export class ExecutorRun {
       logger: deps.logger,
       notifyFailed: (failed) => this.background.notifyFailed(failed),
     });
+    // A tick does the periodic work at once; a wake leaves it to the ticks (see loop.ts).
+    const periodicFrom = (intervalMs: number) =>
+      deps.trigger === "wake" ? startMs + intervalMs : startMs;
     this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
     this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
     this.retention = new RetentionSweep(
@@ -86,10 +89,10 @@ export class ExecutorRun {
         retentionSeconds: deps.settings.RETENTION_SECONDS,
         intervalMs: tuning.retentionIntervalMs,
       },
-      startMs,
+      periodicFrom(tuning.retentionIntervalMs),
     );
     this.nextClaimAtMs = Math.max(startMs, deps.firstClaimAtMs ?? startMs);
-    this.nextStatsAtMs = startMs;
+    this.nextStatsAtMs = periodicFrom(tuning.statsIntervalMs);
     this.lastFlushMs = startMs;
   }
 

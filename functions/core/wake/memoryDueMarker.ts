@@ -4,12 +4,9 @@
  */
 import type { DueMarker, MarkerState } from "./ports";
 
-export function createMemoryDueMarker(): DueMarker & { readonly state: MarkerState } {
+export function createMemoryDueMarker(): DueMarker {
   let state: MarkerState = { known: false, dueAtMs: null, version: 0 };
   return {
-    get state() {
-      return state;
-    },
     read: async () => state,
     async lower(atMs) {
       if (!state.known) return; // unknown already means "read the database"

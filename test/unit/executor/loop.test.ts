@@ -90,8 +90,10 @@ function deps(
   tasks: TaskRepository,
   clock: Clock,
   registry: Pick<TaskTypeRegistry, "run">,
+  trigger?: ExecutorDeps["trigger"],
 ): ExecutorDeps {
   return {
+    ...(trigger ? { trigger } : {}),
     tasks,
     registry,
     llm: {} as ExecutorDeps["llm"],
@@ -132,6 +134,31 @@ describe("runExecutor scheduling", () => {
     expect(repo.statsCalls()).toBe(1);
     expect(repo.syncs.every((s) => s.claimLimit === 4 && s.outcomes.length === 0)).toBe(true);
     expect(summary.idleMs).toBeGreaterThanOrEqual(55_000);
+  });
+
+  it("leaves the periodic work to the ticks when a wake starts it: no statistics read, no sweep before a whole interval", async () => {
+    // Prepare: a wake's invocation that claims for 30 s and one a tick starts, alike.
+    const woken = scriptedTasks(() => ({}));
+    const ticked = scriptedTasks(() => ({}));
+    let wokenSweeps = 0;
+    let tickedSweeps = 0;
+    woken.tasks.deleteExpired = async () => {
+      wokenSweeps++;
+      return [];
+    };
+    ticked.tasks.deleteExpired = async () => {
+      tickedSweeps++;
+      return [];
+    };
+
+    // Act
+    await runExecutor(deps(woken.tasks, virtualClock(), neverRuns, "wake"), 30_000 + 123_000);
+    await runExecutor(deps(ticked.tasks, virtualClock(), neverRuns, "tick"), 30_000 + 123_000);
+
+    // Assess
+    expect([woken.statsCalls(), wokenSweeps]).toEqual([0, 0]);
+    expect([ticked.statsCalls(), tickedSweeps]).toEqual([1, 1]);
+    expect(woken.syncs.length).toBe(ticked.syncs.length);
   });
 
   it("polls the same when the budget is a function it glances at every second", async () => {
