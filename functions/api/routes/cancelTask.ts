@@ -1,7 +1,7 @@
 import { jsonResponse } from "../http";
-import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
+import { publishStatus } from "../taskSignals";
 import { toTaskView } from "../taskView";
 import { taskIdParam } from "./taskIdParam";
 
@@ -23,7 +23,7 @@ export const cancelTaskRoute: CallerHandler = {
 
   async handle({ params, caller }, deps) {
     const task = await deps.tasks.cancel(caller, taskIdParam(params));
-    await publishStatus(deps, task);
+    await publishStatus(deps, [task]);
     return jsonResponse(200, toTaskView(task));
   },
 };

@@ -1,8 +1,7 @@
-import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { jsonResponse } from "../http";
-import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { IdempotencyKeySchema, TaskViewSchema } from "../schemas";
+import { afterTasksDue, beforeTasksDue } from "../taskSignals";
 import { toTaskView } from "../taskView";
 import { validationError } from "../validation";
 import { idempotencyKeyOf, newTaskFromBody, requireJsonBody } from "./newTaskFromBody";
@@ -49,12 +48,10 @@ export const createTaskRoute: CallerHandler = {
     const checked = newTaskFromBody(json, { caller, deps, now });
     if (!checked.task) throw validationError(checked.issues, "task");
     const newTask = { ...checked.task, idempotencyKey };
-    const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
-    if (signals) await prepareTaskDue(signals, newTask.runAt?.getTime() ?? now);
+    await beforeTasksDue(deps, context, newTask.runAt?.getTime() ?? now);
 
     const { task, created } = await deps.tasks.create(newTask);
-    if (signals && created) await signalTaskDue(signals, task.id, task.runAt.getTime());
-    if (created) await publishStatus(deps, task);
+    if (created) await afterTasksDue(deps, context, [task]);
     return created
       ? jsonResponse(201, toTaskView(task), { location: `/api/tasks/${task.id}` })
       : jsonResponse(200, toTaskView(task));

@@ -1,9 +1,8 @@
 import { MAX_BATCH } from "../../core/tasks/store";
-import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { jsonResponse } from "../http";
-import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { CreateTaskBatchBodySchema, IdempotencyKeySchema, TaskBatchSchema } from "../schemas";
+import { afterTasksDue, beforeTasksDue } from "../taskSignals";
 import { toTaskView } from "../taskView";
 import { parseOrThrow, validationError } from "../validation";
 import { idempotencyKeyOf, newTaskFromBody, requireJsonBody } from "./newTaskFromBody";
@@ -52,15 +51,10 @@ export const createTasksRoute: CallerHandler = {
     if (issues.length > 0) throw validationError(issues, "batch");
     const newTasks = checked.flatMap((c) => (c.task ? [c.task] : []));
     const firstDue = Math.min(...newTasks.map((t) => t.runAt?.getTime() ?? now));
-    const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
-    if (signals) await prepareTaskDue(signals, firstDue);
+    await beforeTasksDue(deps, context, firstDue);
 
     const { tasks, created } = await deps.tasks.createBatch(newTasks, idempotencyKey);
-    if (created) {
-      const due = Math.min(...tasks.map((t) => t.runAt.getTime()));
-      if (signals) await signalTaskDue(signals, tasks[0]?.id ?? "", due);
-      for (const task of tasks) await publishStatus(deps, task);
-    }
+    if (created) await afterTasksDue(deps, context, tasks);
     return jsonResponse(created ? 201 : 200, { items: tasks.map(toTaskView) });
   },
 };

@@ -1,8 +1,7 @@
-import { prepareTaskDue, signalTaskDue } from "../../core/wake/taskDue";
 import { jsonResponse } from "../http";
-import { publishStatus } from "../publishStatus";
 import type { CallerHandler } from "../router";
 import { TaskPathParamsSchema, TaskViewSchema } from "../schemas";
+import { afterTasksDue, beforeTasksDue } from "../taskSignals";
 import { toTaskView } from "../taskView";
 import { taskIdParam } from "./taskIdParam";
 
@@ -20,11 +19,9 @@ export const retryTaskRoute: CallerHandler = {
   async handle({ params, caller, context }, deps) {
     const id = taskIdParam(params);
     const now = deps.now?.() ?? Date.now();
-    const signals = deps.wake && { ...deps.wake, logger: context.logger, now: deps.now };
-    if (signals) await prepareTaskDue(signals, now);
+    await beforeTasksDue(deps, context, now);
     const task = await deps.tasks.retry(caller, id);
-    if (signals) await signalTaskDue(signals, task.id, task.runAt.getTime());
-    await publishStatus(deps, task);
+    await afterTasksDue(deps, context, [task]);
     return jsonResponse(200, toTaskView(task));
   },
 };
