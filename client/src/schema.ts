@@ -288,6 +288,7 @@ export interface components {
           message: string;
           details: {
             maxBytes: number;
+            field?: string;
           };
         }
       | {
@@ -608,7 +609,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -717,7 +718,7 @@ export interface operations {
             | components["schemas"]["GatewayError"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -815,7 +816,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -929,7 +930,7 @@ export interface operations {
             | components["schemas"]["GatewayError"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -1067,7 +1068,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -1194,7 +1195,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -1328,7 +1329,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -1462,7 +1463,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */
@@ -1603,7 +1604,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description `payload_too_large`: The body is over the size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit. */
+      /** @description `payload_too_large`: The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`. GatewayError: Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more). */
       413: {
         headers: {
           /** @description The request's id, also in error bodies and in every log line about it. */

@@ -14,6 +14,7 @@ import { bodyLimit } from "./middlewares/bodyLimit";
 import { errorHandler } from "./middlewares/errorHandler";
 import { jsonBody } from "./middlewares/jsonBody";
 import { jsonContentType } from "./middlewares/jsonContentType";
+import { largeResponses } from "./middlewares/largeResponses";
 import { requestContext } from "./middlewares/requestContext";
 import { securityHeaders } from "./middlewares/securityHeaders";
 import { createRouter, type Router } from "./router";
@@ -53,6 +54,7 @@ function buildHandler(deps: ApiDeps): ApiHandler {
     .use(requestContext({ logger: deps.logger, now: deps.now }))
     .use(securityHeaders())
     .use(errorHandler({ metrics: deps.metrics }))
+    .use(largeResponses())
     .use(bodyLimit({ maxBytes: deps.settings.api.MAX_BODY_BYTES }))
     .use(jsonContentType())
     .use(jsonBody())

@@ -59,8 +59,9 @@ export const API_ERRORS = {
   },
   payload_too_large: {
     status: 413,
-    description: "The body is over the size limit, `details.maxBytes`.",
-    details: z.object({ maxBytes: z.int() }),
+    description:
+      "The body, or the field `details.field` names (e.g. `input`, `tasks.3.input`), is over its size limit, `details.maxBytes`.",
+    details: z.object({ maxBytes: z.int(), field: z.string().optional() }),
   },
   unsupported_media_type: { status: 415, description: "The body is not JSON." },
   too_many_tasks: {

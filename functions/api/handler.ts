@@ -2,10 +2,12 @@ import {
   ApiSettingsSchema,
   DatabaseSettingsSchema,
   OllamaSettingsSchema,
+  PayloadSettingsSchema,
   RealtimeSettingsSchema,
   readSettings,
   WakeSettingsSchema,
 } from "../core/config/settings";
+import { payloadStoreFromSettings, withClaimCheck } from "../core/payloads/fromSettings";
 import { createTaskEvents } from "../core/realtime/fromSettings";
 import { createSqlPort } from "../core/sql/fromSettings";
 import { TaskStore } from "../core/tasks/store";
@@ -45,7 +47,11 @@ export function depsFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiDe
     resume: { maxWaitMs: API_RESUME_WAIT_MS },
   });
   return {
-    tasks: new TaskStore(sql, { maxUnfinishedPerOwner: api.MAX_PENDING_PER_OWNER }),
+    tasks: withClaimCheck(
+      new TaskStore(sql, { maxUnfinishedPerOwner: api.MAX_PENDING_PER_OWNER }),
+      payloadStoreFromSettings(readSettings(PayloadSettingsSchema, env)),
+      logger,
+    ),
     taskTypes: createTaskTypeRegistry(),
     sql,
     settings: {

@@ -1,4 +1,12 @@
 import { z } from "zod";
+import { ApiSettingsSchema } from "../core/config/settings";
+import {
+  INLINE_INPUT_BYTES,
+  INLINE_RESULT_BYTES,
+  LARGE_RESPONSE_BYTES,
+  MAX_INPUT_BYTES,
+  MAX_RESULT_BYTES,
+} from "../core/tasks/byteBudgets";
 import type { TaskTypeCatalog } from "./deps";
 import { API_ERRORS, errorCodesFor } from "./errorCodes";
 import { COMPONENT_REF, ComponentSchemas, type JsonSchema, TaggedUnion } from "./openapiSchemas";
@@ -22,6 +30,9 @@ import {
 export type { JsonSchema };
 export type OpenApiDocument = Record<string, unknown> & { paths: Record<string, unknown> };
 
+/** MAX_BODY_BYTES's default, as the settings define it. */
+const MAX_BODY_BYTES_DEFAULT = ApiSettingsSchema.shape.MAX_BODY_BYTES.parse(undefined);
+
 /** The HTTP API contract's version (not the package's): bump it when the contract changes. */
 export const API_VERSION = "1.0.0";
 
@@ -39,7 +50,7 @@ const EVERY_OPERATION = [400, 413, 415, 429, 500, 503];
 /** Statuses API Gateway answers by itself, in its own `{"message"}` body (GatewayError). */
 const GATEWAY_STATUSES: Record<number, string> = {
   401: "API Gateway's JWT authorizer refused the token (missing, expired, wrong issuer or audience); `WWW-Authenticate` says why.",
-  413: "Over API Gateway's own 10 MB payload limit.",
+  413: "Over API Gateway's own 10 MB payload limit, or over Lambda's 6 MB invocation payload (the body as the Lambda event carries it, its JSON escaped once more).",
   429: "API Gateway's throttling (the stage's rate and burst limits); retry with backoff.",
   500: "The api Lambda failed before it could answer.",
   503: "The api Lambda did not answer within API Gateway's 30 s.",
@@ -92,7 +103,10 @@ export function buildOpenApiDocument({ routes, taskTypes }: OpenApiOptions): Ope
         '`{"error": {"code", "message", "details"?}, "requestId"}` (Error), with an ' +
         "`X-Request-Id` header; a path the API does not have is a 404 and a method a path " +
         "does not have a 405 with `Allow`, in the same shape. What API Gateway answers by " +
-        "itself (its JWT authorizer's 401, throttling's 429) is `{\"message\"}` (GatewayError).",
+        "itself (its JWT authorizer's 401, throttling's 429) is `{\"message\"}` (GatewayError). " +
+        `Sizes: a request body up to MAX_BODY_BYTES (${MAX_BODY_BYTES_DEFAULT} bytes by default); a task's \`input\` up to ${MAX_INPUT_BYTES} bytes and its \`result\` up to ${MAX_RESULT_BYTES} bytes as JSON (an \`input\` over it is a 413 whose \`details.field\` names it; a result over it fails the task). ` +
+        `Inputs over ${INLINE_INPUT_BYTES} bytes and results over ${INLINE_RESULT_BYTES} are kept in object storage and come back whole. ` +
+        `An answer over ${LARGE_RESPONSE_BYTES} bytes is sent gzip-encoded when \`Accept-Encoding\` allows it.`,
       license: API_LICENSE,
     },
     jsonSchemaDialect: "https://json-schema.org/draft/2020-12/schema",

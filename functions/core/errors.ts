@@ -110,3 +110,26 @@ export class TooManyTasksError extends PipelineError {
     );
   }
 }
+
+/**
+ * A big input or result kept outside its row (the claim check, core/payloads) cannot be
+ * read: its object is gone or does not match its reference. The API hides it behind a
+ * 500 (and logs it); the executor fails the task with this reason, since retrying cannot
+ * bring the object back.
+ */
+export class PayloadUnavailableError extends PipelineError {
+  constructor(
+    readonly key: string,
+    reason: "not_found" | "corrupt",
+    message: string,
+  ) {
+    super(`payload_${reason}`, message);
+  }
+}
+
+/** A value is over its size limit: the whole body, or one field (`input`, `tasks.3.input`). */
+export class PayloadTooLargeError extends PipelineError {
+  constructor(message: string, details: { maxBytes: number; field?: string }) {
+    super("payload_too_large", message, { details });
+  }
+}

@@ -5,6 +5,7 @@ import {
   DatabaseSettingsSchema,
   ExecutorSettingsSchema,
   OllamaSettingsSchema,
+  PayloadSettingsSchema,
   RealtimeSettingsSchema,
   readSettings,
   WakeSettingsSchema,
@@ -20,6 +21,7 @@ import { ExecutorEventSchema, isWake } from "../core/executor/scheduleEvent";
 import { type ExecutorSummary, emptyCounts } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
+import { payloadStoreFromSettings, withClaimCheck } from "../core/payloads/fromSettings";
 import { createTaskEvents } from "../core/realtime/fromSettings";
 import type { TaskEvents } from "../core/realtime/port";
 import { createSqlPort } from "../core/sql/fromSettings";
@@ -184,6 +186,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   const executor = readSettings(ExecutorSettingsSchema, env);
   const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
   const realtime = readSettings(RealtimeSettingsSchema, env);
+  const payloads = payloadStoreFromSettings(readSettings(PayloadSettingsSchema, env));
 
   const sql = createSqlPort(database, {
     logger,
@@ -202,7 +205,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     sql,
     sqs,
     deps: {
-      tasks: new TaskStore(sql),
+      tasks: withClaimCheck(new TaskStore(sql), payloads, logger),
       registry: createTaskTypeRegistry(),
       llm,
       // Its version: answered by a running server at once, with no model loaded.

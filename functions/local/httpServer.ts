@@ -8,6 +8,7 @@ import {
   validateHeaderValue,
 } from "node:http";
 import type { APIGatewayProxyResultV2, Context } from "aws-lambda";
+import { LAMBDA_RESPONSE_LIMIT } from "../core/tasks/byteBudgets";
 import type { Logger } from "../core/telemetry/ports";
 import {
   type ApiGatewayEvent,
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
 }
 
 const TEN_MEGABYTES = 10 * 1024 * 1024;
+/** Lambda's synchronous invoke limits, request and response (see route()). */
+const LAMBDA_REQUEST_LIMIT = 6_291_556;
 
 export function createApiServer(options: ApiServerOptions): Server {
   const maxPayloadBytes = options.maxPayloadBytes ?? TEN_MEGABYTES;
@@ -161,8 +164,24 @@ export function createApiServer(options: ApiServerOptions): Server {
       timeoutMs: options.handlerTimeoutMs ?? 30_000,
       awsRequestId: randomUUID(),
     });
+    // Lambda's own limits, which API Gateway's 10 MB does not show (gettingstarted-limits:
+    // "Invocation payload (request and response) 6 MB each for synchronous"): the invoke is
+    // refused over 6,291,556 bytes of event JSON ("Request must be smaller than 6291556
+    // bytes for the Invoke operation"), and a result over 6,291,456 bytes serialized fails.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_REQUEST_LIMIT) {
+      return gatewayResponse("tooLarge");
+    }
     try {
-      return fromLambdaResult(await options.handler(event, context));
+      const result = await options.handler(event, context);
+      const resultBytes = Buffer.byteLength(JSON.stringify(result) ?? "");
+      if (resultBytes > LAMBDA_RESPONSE_LIMIT) {
+        options.logger.error("api handler's response is over Lambda's 6 MB limit", {
+          requestId,
+          resultBytes,
+        });
+        return gatewayResponse("internalError");
+      }
+      return fromLambdaResult(result);
     } catch (error) {
       // A Lambda that throws is API Gateway's plain 500: nothing of the error reaches the caller.
       options.logger.error("api handler threw", { requestId, error: error });

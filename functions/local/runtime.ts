@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import { DEFAULT_EXECUTOR_TUNING } from "../core/executor/loop";
 import type { Logger } from "../core/telemetry/ports";
 import type { WakePorts } from "../core/wake/fromSettings";
@@ -81,6 +82,8 @@ export async function startLocalRuntime(options: { logger: Logger }): Promise<Lo
     // The handlers read their settings from the environment at cold start, as in AWS;
     // DATABASE_URL is the one the runtime decides (the embedded server's URL).
     process.env.DATABASE_URL = database.url;
+    // Big inputs and results (the claim check) in DATA_DIR/payloads, as S3 holds them in AWS.
+    process.env.PAYLOAD_DIR ??= resolve(local.DATA_DIR, "payloads");
     const { apiHandler, executorHandler, closeExecutor, closeApi, useWakePorts } =
       await loadHandlers();
     // Scale to zero as in AWS: the due marker in this process's memory (shared by the api

@@ -159,11 +159,33 @@ export const WakeSettingsSchema = z.object({
 });
 export type WakeSettings = z.infer<typeof WakeSettingsSchema>;
 
+/**
+ * Where inputs and results too big for a row are kept (the claim check, core/payloads):
+ * an S3 bucket in AWS, a directory locally. Neither: no claim check, and an input over the
+ * row's inline budget is a 400.
+ */
+export const PayloadSettingsSchema = z.object({
+  PAYLOAD_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
+      error: "PAYLOAD_BUCKET must be an S3 bucket name",
+    })
+    .optional(),
+  /** A directory (the local runtime: DATA_DIR/payloads). Ignored when PAYLOAD_BUCKET is set. */
+  PAYLOAD_DIR: z.string().min(1, { error: "PAYLOAD_DIR must be a directory path" }).optional(),
+});
+export type PayloadSettings = z.infer<typeof PayloadSettingsSchema>;
+
 export const ApiSettingsSchema = z.object({
   /** Origins allowed by CORS; `*` allows any (development only). */
   CORS_ORIGINS: list("CORS_ORIGINS").default(["http://localhost:5173"]),
-  /** Largest accepted request body; larger is a 413. */
-  MAX_BODY_BYTES: wholeNumber("MAX_BODY_BYTES", 1_024, 6_291_456, 262_144),
+  /**
+   * Largest accepted request body; larger is a 413. 5 MiB by default: Lambda takes 6 MB
+   * per invocation, and the event around the body (headers, JWT claims, the body's JSON
+   * escapes once more) needs the rest. A single task's input is capped lower,
+   * MAX_INPUT_BYTES (core/tasks/byteBudgets.ts), so that a GET can return it whole.
+   */
+  MAX_BODY_BYTES: wholeNumber("MAX_BODY_BYTES", 1_024, 6_291_456, 5_242_880),
   /** The health check's database timeout. */
   HEALTH_TIMEOUT_MS: wholeNumber("HEALTH_TIMEOUT_MS", 100, 30_000, 2_000),
   /**

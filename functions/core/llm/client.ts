@@ -1,6 +1,6 @@
 import { type ChatResponse, type Message, Ollama } from "ollama";
 import { SettingsError } from "../errors";
-import { INLINE_RESULT_BYTES } from "../tasks/byteBudgets";
+import { MAX_RESULT_BYTES } from "../tasks/byteBudgets";
 import { StreamedAnswer } from "./answer";
 import { createCallSignal, fetchWithSignal } from "./callSignal";
 import { classifyLlmError } from "./classifyError";
@@ -32,7 +32,7 @@ export interface LlmClientOptions {
 export function createLlmClient(options: LlmClientOptions): LlmClient {
   const host = checkHost(options.host);
   checkTimeout("timeoutMs", options.timeoutMs);
-  const maxAnswerBytes = options.maxAnswerBytes ?? INLINE_RESULT_BYTES;
+  const maxAnswerBytes = options.maxAnswerBytes ?? MAX_RESULT_BYTES;
   checkWhole("maxAnswerBytes", maxAnswerBytes, "bytes");
   const now = options.now ?? (() => performance.now());
 

@@ -6,7 +6,12 @@ import type { TaskType } from "./types";
 
 /** Sends a prompt as it is; with a `format`, the answer is parsed JSON. */
 
-export const MAX_PROMPT_TEXT = 100_000;
+/**
+ * 1,000,000 characters is ~250,000 tokens, past the largest context an Ollama model takes
+ * (128k-256k): a longer prompt could never be read whole. Stored outside the row when big
+ * (the claim check); the whole input is also capped at MAX_INPUT_BYTES.
+ */
+export const MAX_PROMPT_TEXT = 1_000_000;
 
 /**
  * The Ollama options a task may set: sampling and length. Hardware options (num_gpu,

@@ -86,6 +86,34 @@ export const PAGE_MAX_ROWS = 100;
 /** A claim keeps the prefix of the claim order whose inputs and errors fit in this many bytes. */
 export const CLAIM_BYTES = 256 * 1024;
 
+/**
+ * Beyond the row: inputs and results over the inline budgets above are kept in the payload
+ * store (S3, or a directory locally; ../payloads/claimCheck.ts) with a reference in the
+ * row. What bounds them then is Lambda's 6 MB synchronous payload, for the API's request
+ * and its response alike (docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html:
+ * "Invocation payload (request and response) 6 MB each for synchronous"; measured as
+ * 6,291,456 bytes for a response). A GET returns input and result together, and the API
+ * base64-encodes any answer over LARGE_RESPONSE_BYTES (exactly 4/3, whatever the JSON's
+ * escapes; the Lambda response envelope would otherwise escape every `"` again), so:
+ *
+ *   input  MAX_INPUT_BYTES 3,145,728 + result MAX_RESULT_BYTES 1,048,576
+ *   + a row's other columns (ROW_MAX_BYTES) 62,146 → 4,256,450 × 4/3 = 5,675,267
+ *   + headers (< 4 KB)                                             ≤ 6,291,456
+ *
+ * A list page loads offloaded payloads up to LIST_LOADED_BYTES (its first task always
+ * comes whole): PAGE_BYTES' bound 954,362 + 3,145,728 = 4,100,090 × 4/3 = 5,466,787.
+ */
+/** Largest task input (printed JSON bytes), inline or not; a bigger one is a 413 naming `input`. */
+export const MAX_INPUT_BYTES = 3 * 1024 * 1024;
+/** Largest task result (printed JSON bytes); a bigger one fails the task with the reason. */
+export const MAX_RESULT_BYTES = 1024 * 1024;
+/** Offloaded payloads one list page loads, beyond its first task (see above). */
+export const LIST_LOADED_BYTES = 3 * 1024 * 1024;
+/** API answers over this many bytes go base64-encoded (gzip first, when the client accepts it). */
+export const LARGE_RESPONSE_BYTES = 1024 * 1024;
+/** Lambda's synchronous response limit, in bytes of the serialized response. */
+export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
+
 /** A lease row: id, cancel flag, expiry and kind, printed; the rest are NULLs. */
 export const LEASE_ROW_MAX_BYTES = 100;
 
@@ -99,4 +127,14 @@ if (ROW_MAX_BYTES > ROW_LIMIT) {
 }
 if (PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES > RESPONSE_LIMIT) {
   throw new Error("byteBudgets: a list page could pass the response limit");
+}
+const LIST_PAGE_MAX = PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES;
+const BASE64 = 4 / 3;
+const HEADERS_MAX_BYTES = 4096;
+if (
+  (MAX_INPUT_BYTES + MAX_RESULT_BYTES + ROW_MAX_BYTES) * BASE64 + HEADERS_MAX_BYTES >
+    LAMBDA_RESPONSE_LIMIT ||
+  (LIST_PAGE_MAX + LIST_LOADED_BYTES) * BASE64 + HEADERS_MAX_BYTES > LAMBDA_RESPONSE_LIMIT
+) {
+  throw new Error("byteBudgets: a task or a list page could pass Lambda's response limit");
 }

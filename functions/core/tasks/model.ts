@@ -94,6 +94,12 @@ export interface SyncResult {
   recovered: Task[];
 }
 
+/** A task retention deleted, with the payload store keys its row referred to. */
+export interface ExpiredTask {
+  id: string;
+  payloadKeys: string[];
+}
+
 export interface Percentiles {
   p50: number;
   p95: number;
@@ -171,7 +177,8 @@ export interface TaskRepository {
   /**
    * Retention: deletes up to `batch` tasks that finished (completed, failed, cancelled) more
    * than `retentionSeconds` ago, oldest first; never a pending or running one. Returns the
-   * deleted ids (anything stored for a task outside its row must go with it).
+   * deleted tasks with the payload keys their rows referred to (what is stored for a task
+   * outside its row goes with it).
    */
-  deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<string[]>;
+  deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<ExpiredTask[]>;
 }

@@ -3,9 +3,12 @@
  * told apart from a different request reusing the key. Covers every field the caller
  * chose (the settable columns of ./taskRow.ts but owner and the key itself, which locate
  * the row); sha256 of canonical JSON (object keys sorted at every depth, Dates as ISO
- * text) so `{a, b}` and `{b, a}` hash the same.
+ * text) so `{a, b}` and `{b, a}` hash the same. An input kept outside the row (the claim
+ * check) is fingerprinted by its content's sha256, not by its reference's random key, so a
+ * replay of a big create is still a replay.
  */
 import { createHash } from "node:crypto";
+import { isPayloadRef } from "../payloads/claimCheck";
 import type { NewTask } from "./model";
 import { SETTABLE_COLUMNS } from "./taskRow";
 
@@ -14,10 +17,12 @@ const CHOSEN = SETTABLE_COLUMNS.map(([field]) => field).filter((f) => !LOCATES_T
 
 export function requestHash(task: NewTask): string {
   const request = Object.fromEntries(CHOSEN.map((field) => [field, task[field]]));
+  if (isPayloadRef(request.input)) request.input = { offloadedSha256: request.input.sha256 };
   return createHash("sha256").update(canonicalJson(request)).digest("hex");
 }
 
-function canonicalJson(value: unknown): string {
+/** JSON with object keys sorted at every depth (jsonb does not keep key order either). */
+export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
 }
 

@@ -26,6 +26,7 @@ import {
 } from "./byteBudgets";
 import { decodeCursor, encodeCursor } from "./cursor";
 import {
+  type ExpiredTask,
   type ListTasksQuery,
   type NewTask,
   type QueueState,
@@ -298,7 +299,10 @@ export class TaskStore implements TaskRepository {
     });
   }
 
-  async deleteExpired(request: { retentionSeconds: number; batch: number }): Promise<string[]> {
+  async deleteExpired(request: {
+    retentionSeconds: number;
+    batch: number;
+  }): Promise<ExpiredTask[]> {
     const retentionSeconds = requireInt(
       "retentionSeconds",
       request.retentionSeconds,

@@ -5,7 +5,7 @@ import {
   TaskExecutionError,
 } from "../../../functions/core/errors";
 import { createLlmClient } from "../../../functions/core/llm";
-import { INLINE_RESULT_BYTES } from "../../../functions/core/tasks/byteBudgets";
+import { MAX_RESULT_BYTES } from "../../../functions/core/tasks/byteBudgets";
 import {
   type OllamaTestServer,
   RepeatedAnswer,
@@ -266,7 +266,7 @@ describe("LlmClient.chat", () => {
     expect(error).toMatchObject({ retryable: false });
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^the model's answer is over the ${INLINE_RESULT_BYTES}-byte result limit; stopped reading it after \\d+ bytes$`,
+        `^the model's answer is over the ${MAX_RESULT_BYTES}-byte result limit; stopped reading it after \\d+ bytes$`,
       ),
     );
     await server.waitFor(() => server.stats.aborted === 1);

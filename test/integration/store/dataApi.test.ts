@@ -1,4 +1,5 @@
 import { createDataApiSqlPort } from "../../../functions/core/sql/dataApiAdapter";
+import { describeClaimCheck } from "../../support/claimCheckSuite";
 import { describeCreateLimits } from "../../support/createLimitsSuite";
 import { startDataApiServer } from "../../support/dataApiServer";
 import { describeTaskStore, type MakePort } from "../../support/storeSuite";
@@ -26,3 +27,4 @@ const makePort: MakePort = async (databaseUrl) => {
 
 describeTaskStore("data-api", makePort);
 describeCreateLimits("data-api", makePort);
+describeClaimCheck("data-api", makePort);

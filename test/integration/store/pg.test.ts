@@ -1,4 +1,5 @@
 import { createPgSqlPort } from "../../../functions/core/sql/pgAdapter";
+import { describeClaimCheck } from "../../support/claimCheckSuite";
 import { describeCreateLimits } from "../../support/createLimitsSuite";
 import { describeTaskStore, type MakePort } from "../../support/storeSuite";
 
@@ -10,3 +11,4 @@ const makePort: MakePort = async (databaseUrl) => {
 
 describeTaskStore("node-postgres", makePort);
 describeCreateLimits("node-postgres", makePort);
+describeClaimCheck("node-postgres", makePort);

@@ -6,10 +6,19 @@
  * SKIP LOCKED, and FOR UPDATE re-checks the status on the latest row version, so a task a
  * caller retried since the snapshot (back to pending) stays.
  *
- * RETURNING the deleted ids on purpose: whatever is stored for a task outside its row
- * (e.g. big payloads in object storage) must be deleted with it, and these ids are the hook.
+ * RETURNING the deleted ids and the payload keys their rows refer to: what is stored for a
+ * task outside its row (big inputs and results, its checkpoint; ../../payloads) is deleted
+ * with it. A key counts only when the jsonb is an object of `$ref` and no key a reference
+ * lacks; the claim check stores every such value behind a real reference, so a caller's
+ * own JSON can never name an object here.
  */
 import type { SqlPort } from "../../sql/port";
+import type { ExpiredTask } from "../model";
+
+const refOf = (column: string) =>
+  `CASE WHEN jsonb_typeof(${column}) = 'object'
+         AND (${column} - '$ref' - 'bytes' - 'sha256') = cast('{}' AS jsonb)
+       THEN ${column} ->> '$ref' END`;
 
 export const DELETE_EXPIRED_TASKS = `
 WITH expired AS (
@@ -24,16 +33,23 @@ WITH expired AS (
 DELETE FROM tasks AS t
 USING expired AS e
 WHERE t.id = e.id
-RETURNING t.id`;
+RETURNING t.id, ${refOf("t.input")} AS input_ref, ${refOf("t.result")} AS result_ref`;
 
-/** The ids of the tasks deleted. */
+/** The tasks deleted, each with the payload keys its row referred to. */
 export async function deleteExpiredTasks(
   sql: SqlPort,
   params: { retentionSeconds: number; batch: number },
-): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>(DELETE_EXPIRED_TASKS, {
+): Promise<ExpiredTask[]> {
+  const rows = await sql.query<{
+    id: string;
+    input_ref: string | null;
+    result_ref: string | null;
+  }>(DELETE_EXPIRED_TASKS, {
     retention_seconds: params.retentionSeconds,
     batch: params.batch,
   });
-  return rows.map((row) => String(row.id));
+  return rows.map((row) => ({
+    id: String(row.id),
+    payloadKeys: [row.input_ref, row.result_ref].filter((key): key is string => key !== null),
+  }));
 }
