@@ -2,6 +2,7 @@ import type { RemovalPolicy } from "aws-cdk-lib";
 import {
   FlowLogDestination,
   FlowLogTrafficType,
+  type GatewayVpcEndpoint,
   GatewayVpcEndpointAwsService,
   type IConnectable,
   InterfaceVpcEndpoint,
@@ -58,6 +59,8 @@ export class Network extends Construct {
   readonly isolatedSubnets: SubnetSelection = { subnetGroupName: "isolated" };
   /** Private subnets behind the NAT; only present with `internetEgressForOllama`. */
   readonly egressSubnets?: SubnetSelection;
+  /** The S3 gateway endpoint on the isolated subnets' route tables. */
+  readonly s3Endpoint: GatewayVpcEndpoint;
   private readonly endpoints = new Map<EndpointName, InterfaceVpcEndpoint>();
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
@@ -95,6 +98,13 @@ export class Network extends Construct {
     // no NAT or interface endpoint needed to reach it from the isolated subnets.
     this.vpc.addGatewayEndpoint("DynamoDbEndpoint", {
       service: GatewayVpcEndpointAwsService.DYNAMODB,
+      subnets: [this.isolatedSubnets],
+    });
+
+    // S3 (the payload bucket, lib/payloads.ts) the same way: a gateway endpoint is free,
+    // where an interface endpoint costs $7.30 a month per AZ.
+    this.s3Endpoint = this.vpc.addGatewayEndpoint("S3Endpoint", {
+      service: GatewayVpcEndpointAwsService.S3,
       subnets: [this.isolatedSubnets],
     });
 

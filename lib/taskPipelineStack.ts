@@ -11,6 +11,7 @@ import { Monitoring } from "./monitoring";
 import { Network } from "./network";
 import { Ollama } from "./ollama";
 import { projectPath } from "./paths";
+import { Payloads } from "./payloads";
 import { Realtime } from "./realtime";
 import { Wake } from "./wake";
 
@@ -37,6 +38,7 @@ export class TaskPipelineStack extends Stack {
   readonly monitoring: Monitoring;
   readonly realtime: Realtime;
   readonly wake: Wake;
+  readonly payloads: Payloads;
 
   constructor(scope: Construct, id: string, props: TaskPipelineStackProps) {
     super(scope, id, props);
@@ -127,6 +129,16 @@ export class TaskPipelineStack extends Stack {
     this.database.grantDataApiAccess(this.api.function);
     // No request before the tables exist.
     this.api.stage.node.addDependency(this.migrations.resource);
+
+    // Big inputs and results (the claim check): the api writes inputs, the executor reads
+    // them and writes results, through the S3 gateway endpoint (lib/network.ts).
+    this.payloads = new Payloads(this, "Payloads", {
+      retentionSeconds: settings.executor.retentionSeconds,
+      removalPolicy,
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY,
+    });
+    this.payloads.grantApi(this.api.function);
+    this.payloads.grantExecutor(this.executor.function);
 
     // Task events to subscribers (docs/design.md "Real time"): the api publishes directly,
     // the executor (no route out of its VPC) through the relay queue on its SQS endpoint.

@@ -37,6 +37,11 @@ const ACKNOWLEDGED_RULES = new Set([
   "AwsSolutions-SMG4", // no rotation where settings set none
   "AwsSolutions-SQS3", // the DLQ, the terminal failed-tasks queue, the wake queue
   "AwsSolutions-DDB3", // the due marker: one item, a cache of the tasks table
+  "AwsSolutions-S1", // the payload bucket: no server access logs
+  // the payload bucket's key prefixes, granted per prefix to the api and the executor
+  "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/inputs/*]",
+  "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/results/*]",
+  "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/checkpoints/*]",
 ]);
 
 /** AwsSolutions acknowledgments in the construct tree: rule id → reasons. */
@@ -49,7 +54,8 @@ function acknowledgments(root: IConstruct): Map<string, string[]> {
         // Logical ids are hashes: name the one finding that contains one by what it is.
         const id = key
           .replace(/^annotation::/i, "")
-          .replace(/<MigrationsHandlerFunction[0-9A-F]{8}\.Arn>/, "<migrate function>.Arn>");
+          .replace(/<MigrationsHandlerFunction[0-9A-F]{8}\.Arn>/, "<migrate function>.Arn>")
+          .replace(/<PayloadsBucket[0-9A-F]{8}\.Arn>/, "<payload bucket>.Arn>");
         if (!id.startsWith("AwsSolutions-")) continue; // CDK's own CloudFormation-Validate ones
         found.set(id, [...(found.get(id) ?? []), String(reason)]);
       }
@@ -122,7 +128,7 @@ describe("IAM", () => {
     }
   });
 
-  it("grants each Lambda only what it uses: the wake queue and the due marker to the api and the executor, AppSync publish to the api and the relay only", () => {
+  it("grants each Lambda only what it uses: the wake queue, the due marker and the payload bucket to the api and the executor, AppSync publish to the api and the relay only", () => {
     // Prepare
     const { template } = synthesized("dev");
     const roleOf = (service: string) =>
@@ -144,10 +150,12 @@ describe("IAM", () => {
 
     // Assess
     expect(granted.api).toEqual(
-      new Set(["rds-data", "secretsmanager", "appsync", "sqs", "dynamodb"]),
+      new Set(["rds-data", "secretsmanager", "appsync", "sqs", "dynamodb", "s3"]),
     );
     expect(granted.migrate).toEqual(new Set(["rds-data", "secretsmanager"]));
-    expect(granted.executor).toEqual(new Set(["rds-data", "secretsmanager", "sqs", "dynamodb"]));
+    expect(granted.executor).toEqual(
+      new Set(["rds-data", "secretsmanager", "sqs", "dynamodb", "s3"]),
+    );
     // The relay reads its queue and publishes; it never touches the database.
     expect(granted.realtimeRelay).toEqual(new Set(["sqs", "appsync"]));
   });

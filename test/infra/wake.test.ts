@@ -100,7 +100,7 @@ describe("the wake path", () => {
     expect(referencedId(lambdaEnvironment(executor).DUE_MARKER_TABLE)).toBe(tableId);
   });
 
-  it("reaches DynamoDB from the VPC through a gateway endpoint, in every environment", () => {
+  it("reaches DynamoDB and S3 from the VPC through gateway endpoints, in every environment", () => {
     for (const name of ["dev", "staging", "prod"] as const) {
       // Prepare
       const { template } = synthesized(name);
@@ -114,7 +114,7 @@ describe("the wake path", () => {
       expect(
         endpoints.map((e) => JSON.stringify(e.Properties?.ServiceName)),
         name,
-      ).toEqual([expect.stringContaining("dynamodb")]);
+      ).toEqual([expect.stringContaining("dynamodb"), expect.stringContaining("s3")]);
     }
   });
 
