@@ -9,6 +9,7 @@ import {
   onlyResource,
   pipelineFunction,
   policyStatements,
+  property,
   referencedId,
   referencedIds,
   resourcesOf,
@@ -46,8 +47,9 @@ describe("the payload bucket", () => {
         RestrictPublicBuckets: true,
       },
     });
-    const rules = (
-      bucket.Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] }
+    const rules = property<{ Rules: Record<string, unknown>[] }>(
+      bucket,
+      "LifecycleConfiguration",
     ).Rules;
     // dev keeps finished tasks 7 days (cdk.json executor.retentionSeconds 604800).
     const payloadDays = payloadExpiryDays(604_800);
@@ -63,7 +65,7 @@ describe("the payload bucket", () => {
         expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
       ]),
     );
-    const statements = (policy?.Properties?.PolicyDocument as { Statement: unknown[] }).Statement;
+    const statements = property<{ Statement: unknown[] }>(policy, "PolicyDocument").Statement;
     expect(statements).toContainEqual(
       expect.objectContaining({
         Effect: "Deny",
@@ -81,10 +83,9 @@ describe("the payload bucket", () => {
     expect(prod.DeletionPolicy).toBe("Retain");
     expect(dev.DeletionPolicy).toBe("Delete");
     // prod sets no retention: the executor's default, 30 days.
-    const prodRules = (
-      prod.Properties?.LifecycleConfiguration as {
-        Rules: { Prefix?: string; ExpirationInDays?: number }[];
-      }
+    const prodRules = property<{ Rules: { Prefix?: string; ExpirationInDays?: number }[] }>(
+      prod,
+      "LifecycleConfiguration",
     ).Rules;
     expect(prodRules.find((r) => r.Prefix === "inputs/")?.ExpirationInDays).toBe(
       payloadExpiryDays(RETENTION_SECONDS.default),

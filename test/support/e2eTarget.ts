@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { signLocalToken } from "../../functions/local/token";
 import {
@@ -54,16 +57,20 @@ export function useE2eTarget(extraEnv: Record<string, string> = {}): {
     }
     const database = await createTestDatabase();
     const ollama = await startOllamaServer({ models: E2E_MODELS });
+    // Big inputs and results go here, not to the repository's .data/payloads.
+    const payloadDir = await mkdtemp(join(tmpdir(), "e2e-payloads-"));
     cleanup = async () => {
       await stopAllRuntimes();
       await ollama.stop();
       await database.drop();
+      await rm(payloadDir, { recursive: true, force: true });
     };
     const runtime = await startRuntime({
       DATABASE_URL: database.url,
       OLLAMA_HOST: ollama.url,
       OLLAMA_MODEL: E2E_MODELS[0] as string,
       OLLAMA_MODELS: E2E_MODELS.join(","),
+      PAYLOAD_DIR: payloadDir,
       ...extraEnv,
     });
     const secret = FAST_RUNTIME_ENV.LOCAL_JWT_SECRET as string;

@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 import { type Logger, silentLogger } from "../../functions/core/telemetry/ports";
 import { type LocalRuntime, startLocalRuntime } from "../../functions/local/runtime";
@@ -30,8 +33,11 @@ export function useInProcessRuntime(
   let runtime: LocalRuntime | undefined;
   const saved = { ...process.env };
 
+  let payloadDir: string | undefined;
+
   beforeAll(async () => {
     database = await createTestDatabase();
+    payloadDir = await mkdtemp(join(tmpdir(), "payloads-"));
     ollama = await startOllamaServer();
     Object.assign(process.env, {
       ...FAST_RUNTIME_ENV,
@@ -40,6 +46,7 @@ export function useInProcessRuntime(
       OLLAMA_HOST: ollama.url,
       LOG_LEVEL: "ERROR",
       POWERTOOLS_METRICS_DISABLED: "true",
+      PAYLOAD_DIR: payloadDir,
       ...env,
     });
     runtime = await startLocalRuntime({ logger: options.logger ?? silentLogger });
@@ -48,6 +55,7 @@ export function useInProcessRuntime(
     await runtime?.stop({ graceMs: 0 });
     await ollama?.stop();
     await database?.drop();
+    if (payloadDir) await rm(payloadDir, { recursive: true, force: true });
     process.env = saved;
   });
 

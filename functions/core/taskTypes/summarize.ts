@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { LlmMessage } from "../llm/types";
+import { MAX_INPUT_BYTES } from "../tasks/byteBudgets";
 import { fields, text, wholeNumber } from "./inputFields";
 import { textAnswer, withEnvelope } from "./modelOutput";
 import type { TaskType } from "./types";
@@ -7,11 +8,10 @@ import type { TaskType } from "./types";
 /** Summarizes a text. */
 
 /**
- * 100,000 characters is ~25,000 tokens: the most a common 32k-context model takes with
- * room to answer. The server's context length (OLLAMA_CONTEXT_LENGTH) must fit it, or
- * Ollama silently drops the start of the text.
+ * As long as a task's input may be (MAX_INPUT_BYTES, kept outside the row when big): a
+ * report, a transcript or a contract. The whole input is capped in bytes too.
  */
-export const MAX_SUMMARIZE_TEXT = 100_000;
+export const MAX_SUMMARIZE_TEXT = MAX_INPUT_BYTES;
 
 export const SummarizeInputSchema = fields("input", {
   text: text("text", MAX_SUMMARIZE_TEXT, { trim: false }),

@@ -84,7 +84,7 @@ describe("summarize input", () => {
       [
         { text: "x".repeat(MAX_SUMMARIZE_TEXT + 1) },
         "input.text",
-        "text must be at most 100000 characters",
+        `text must be at most ${MAX_SUMMARIZE_TEXT} characters`,
       ],
       [{ text: "x", maxWords: 5 }, "input.maxWords", "maxWords must be at least 10"],
       [{ text: "x", maxWords: 2_001 }, "input.maxWords", "maxWords must be at most 2000"],
