@@ -375,6 +375,15 @@ export interface components {
       /** @description Why the last attempt failed, if it did. */
       error: string | null;
       idempotencyKey: string | null;
+      /** @description How far the running attempt is, as its executor last reported it; null when not reported. */
+      progress: {
+        /** @description The step under way, e.g. `map` (chunks of a long text) or `reduce`. */
+        step: string;
+        /** @description Units of the step finished. */
+        done: number;
+        /** @description Units of the step in all. */
+        total: number;
+      } | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -484,6 +493,15 @@ export interface components {
       /** @description Why the last attempt failed, if it did. */
       error: string | null;
       idempotencyKey: string | null;
+      /** @description How far the running attempt is, as its executor last reported it; null when not reported. */
+      progress: {
+        /** @description The step under way, e.g. `map` (chunks of a long text) or `reduce`. */
+        step: string;
+        /** @description Units of the step finished. */
+        done: number;
+        /** @description Units of the step in all. */
+        total: number;
+      } | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */
@@ -540,6 +558,15 @@ export interface components {
       /** @description Why the last attempt failed, if it did. */
       error: string | null;
       idempotencyKey: string | null;
+      /** @description How far the running attempt is, as its executor last reported it; null when not reported. */
+      progress: {
+        /** @description The step under way, e.g. `map` (chunks of a long text) or `reduce`. */
+        step: string;
+        /** @description Units of the step finished. */
+        done: number;
+        /** @description Units of the step in all. */
+        total: number;
+      } | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */

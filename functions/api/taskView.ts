@@ -6,7 +6,7 @@
  * TaskViewSchema; toTaskView fills it.
  */
 import { z } from "zod";
-import { TaskStatusSchema } from "../core/tasks/model";
+import { TaskProgressSchema, TaskStatusSchema } from "../core/tasks/model";
 import {
   type ColumnKind,
   TASK_COLUMNS,
@@ -25,6 +25,7 @@ const VIEW_KINDS = {
   boolean: () => z.boolean(),
   timestamp: () => z.iso.datetime(),
   json: () => z.unknown(),
+  progress: () => TaskProgressSchema,
 } satisfies Record<ColumnKind, () => z.ZodType>;
 
 type Row = typeof TASK_ROW;

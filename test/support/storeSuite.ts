@@ -781,6 +781,55 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         expect(leases).toEqual([]);
         expect(counted.count).toBe(1);
       });
+      it("records a heartbeated task's progress with its lease, never another worker's, and clears it at the next claim", async () => {
+        // Prepare
+        const [mine, theirs] = await createMany(2);
+        await claimTasks(store, "w1", 1, 60);
+        await claimTasks(store, "w2", 1, 60);
+        const progress = { step: "map", done: 3, total: 12 };
+
+        // Act
+        await store.sync({
+          workerId: "w1",
+          leaseSeconds: 60,
+          outcomes: [],
+          heartbeatIds: [(mine as Task).id, (theirs as Task).id],
+          progress: { [(mine as Task).id]: progress, [(theirs as Task).id]: progress },
+          claimLimit: 0,
+        });
+        const recorded = await store.get(OWNER, (mine as Task).id);
+        const untouched = await store.get(OWNER, (theirs as Task).id);
+        await expireLease((mine as Task).id);
+        await claimTasks(store, "w3", 0, 60); // recovers it: pending again
+        await claimTasks(store, "w3", 1, 60);
+        const reclaimed = await store.get(OWNER, (mine as Task).id);
+
+        // Assess
+        expect(recorded.progress).toEqual(progress);
+        expect(untouched.progress).toBeNull();
+        expect(reclaimed.leaseOwner).toBe("w3");
+        expect(reclaimed.progress).toBeNull();
+      });
+
+      it("refuses a malformed progress report, naming it", async () => {
+        // Prepare
+        const [task] = await createMany(1);
+        await claimTasks(store, "w1", 1, 60);
+        const id = (task as Task).id;
+
+        // Act
+        const attempt = store.sync({
+          workerId: "w1",
+          leaseSeconds: 60,
+          outcomes: [],
+          heartbeatIds: [id],
+          progress: { [id]: { step: "Map; DROP", done: -1, total: 0 } },
+          claimLimit: 0,
+        });
+
+        // Assess
+        await expectFieldError(attempt, `progress.${id}`);
+      });
     });
 
     describe("sync: settle", () => {

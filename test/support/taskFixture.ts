@@ -23,6 +23,7 @@ export function aTask(overrides: Partial<Task> = {}, at = new Date(Date.UTC(2026
     result: null,
     error: null,
     idempotencyKey: null,
+    progress: null,
     createdAt: at,
     updatedAt: at,
     startedAt: null,

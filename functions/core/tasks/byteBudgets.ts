@@ -22,20 +22,21 @@
  *            lease_owner), each ≤ 255 units × 3     TEXT_COLUMNS_MAX  4,590
  *   the rest: id 36, status 11, 3 × int4 11, bool 1,
  *            8 timestamps × 34 ("275760-09-13 00:00:00.000000+00" and
- *            BC dates), and sync's `kind` or list's `fetched` ≤ 20
- *                                        FIXED_COLUMNS_MAX_BYTES     400
+ *            BC dates), sync's `kind` or list's `fetched` ≤ 20, and
+ *            progress ≤ PROGRESS_MAX_BYTES 80 (model.ts TaskProgressSchema)
+ *                                        FIXED_COLUMNS_MAX_BYTES     480
  *                                                                   ------
- *                                                ROW_MAX_BYTES      62,146  ≤ ROW_LIMIT 64,000
+ *                                                ROW_MAX_BYTES      62,226  ≤ ROW_LIMIT 64,000
  *
  * (64,000, not 65,536: AWS writes "64 KB" without saying which.)
  *
  * Responses (RESPONSE_LIMIT, 1 MiB). Input, result and error are measured per row in SQL
  * (`octet_length(input::text)`...); every other column of a row is at most
- * OTHER_COLUMNS_MAX_BYTES (TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES = 4,990).
+ * OTHER_COLUMNS_MAX_BYTES (TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES = 5,070).
  * - get: one row.
  * - list: a page stops (with a cursor) once its rows' inputs, results and errors reach
  *   PAGE_BYTES (its first row always comes): at most PAGE_BYTES + ROW_MAX_BYTES +
- *   PAGE_MAX_ROWS × OTHER_COLUMNS_MAX_BYTES = 393,216 + 62,146 + 499,000 = 954,362.
+ *   PAGE_MAX_ROWS × OTHER_COLUMNS_MAX_BYTES = 393,216 + 62,226 + 507,000 = 962,442.
  * - sync: what comes back besides the claimed rows (settled and recovered rows, without
  *   input and result; lease rows, LEASE_ROW_MAX_BYTES each) is measured in the statement
  *   itself, and the claim's `fitting` CTE keeps only the claimed rows (measured whole: input,
@@ -68,7 +69,9 @@ export const ERROR_MAX_BYTES = 12_100;
 /** The six caller- or worker-named text columns of a row at their maximum. */
 export const TEXT_COLUMNS_MAX_BYTES = 6 * TEXT_MAX_CHARS * UTF8_PER_UNIT;
 /** Every fixed-width column of a row, printed, with room to spare (see the file comment). */
-export const FIXED_COLUMNS_MAX_BYTES = 400;
+export const FIXED_COLUMNS_MAX_BYTES = 480;
+/** A progress report as PostgreSQL prints it, at most (model.ts TaskProgressSchema). */
+export const PROGRESS_MAX_BYTES = 80;
 /** A row's columns other than input, result and error, at their maximum. */
 export const OTHER_COLUMNS_MAX_BYTES = TEXT_COLUMNS_MAX_BYTES + FIXED_COLUMNS_MAX_BYTES;
 
@@ -97,11 +100,11 @@ export const CLAIM_BYTES = 256 * 1024;
  * escapes; the Lambda response envelope would otherwise escape every `"` again), so:
  *
  *   input  MAX_INPUT_BYTES 3,145,728 + result MAX_RESULT_BYTES 1,048,576
- *   + a row's other columns (ROW_MAX_BYTES) 62,146 → 4,256,450 × 4/3 = 5,675,267
+ *   + a row's other columns (ROW_MAX_BYTES) 62,226 → 4,256,530 × 4/3 = 5,675,374
  *   + headers (< 4 KB)                                             ≤ 6,291,456
  *
  * A list page loads offloaded payloads up to LIST_LOADED_BYTES (its first task always
- * comes whole): PAGE_BYTES' bound 954,362 + 3,145,728 = 4,100,090 × 4/3 = 5,466,787.
+ * comes whole): PAGE_BYTES' bound 962,442 + 3,145,728 = 4,108,170 × 4/3 = 5,477,560.
  */
 /** Largest task input (printed JSON bytes), inline or not; a bigger one is a 413 naming `input`. */
 export const MAX_INPUT_BYTES = 3 * 1024 * 1024;

@@ -56,6 +56,21 @@ export type TaskOutcome =
   | { id: string; status: "failed"; error: string }
   | { id: string; status: "cancelled"; error?: string };
 
+/**
+ * How far a running task is, as its task type reports it (a summarize of a long text:
+ * `{"step": "map", "done": 3, "total": 12}`, then `reduce`). Bounded: it is stored in the
+ * row (PROGRESS_MAX_BYTES) and sent with every status event.
+ */
+export const TaskProgressSchema = z.strictObject({
+  step: z
+    .string()
+    .regex(/^[a-z][a-z_]{0,19}$/)
+    .describe("The step under way, e.g. `map` (chunks of a long text) or `reduce`."),
+  done: z.int().min(0).max(1_000_000).describe("Units of the step finished."),
+  total: z.int().min(1).max(1_000_000).describe("Units of the step in all."),
+});
+export type TaskProgress = z.infer<typeof TaskProgressSchema>;
+
 export interface LeaseState {
   id: string;
   cancelRequested: boolean;
@@ -69,6 +84,8 @@ export interface SyncRequest {
   outcomes: readonly TaskOutcome[];
   /** Tasks still running: their leases are extended and their cancel flags read. */
   heartbeatIds: readonly string[];
+  /** The latest progress of heartbeated tasks, by id (written with their lease). */
+  progress?: Readonly<Record<string, TaskProgress>>;
   /** How many pending tasks to claim (0: none). */
   claimLimit: number;
   /** At most this many of one owner's tasks in progress at once (MAX_RUNNING_PER_OWNER); absent: no limit. */

@@ -35,6 +35,8 @@ import {
   TASK_STATUSES,
   type Task,
   type TaskPage,
+  type TaskProgress,
+  TaskProgressSchema,
   type TaskRepository,
   type TaskStats,
   type TaskStatus,
@@ -291,6 +293,7 @@ export class TaskStore implements TaskRepository {
       leaseSeconds: request.leaseSeconds,
       outcomes,
       heartbeatIds,
+      progress: heartbeatProgress(request.progress, heartbeatIds),
       claimLimit,
       claimBytes: this.maxClaimBytes,
       // The statement measures its other rows itself; lease rows are small and fixed.
@@ -346,6 +349,26 @@ function checkWorker(workerId: string): void {
 
 function checkLease(leaseSeconds: number): void {
   requireInt("leaseSeconds", leaseSeconds, 1, 24 * 3600);
+}
+
+/** The reported progress of the heartbeated tasks, each checked (a named error otherwise). */
+function heartbeatProgress(
+  progress: SyncRequest["progress"],
+  heartbeatIds: readonly string[],
+): Record<string, TaskProgress> {
+  const checked: Record<string, TaskProgress> = {};
+  for (const [id, value] of Object.entries(progress ?? {})) {
+    const parsed = TaskProgressSchema.safeParse(value);
+    if (!parsed.success) {
+      throw fieldError(
+        `progress.${id}`,
+        `progress.${id} must be {step: a-z name, done: 0..1000000, total: 1..1000000}`,
+      );
+    }
+    const key = id.toLowerCase();
+    if (heartbeatIds.includes(key)) checked[key] = parsed.data;
+  }
+  return checked;
 }
 
 /** Well-formed, lower-cased, distinct ids: anything else cannot be a held lease. */

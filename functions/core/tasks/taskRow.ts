@@ -14,7 +14,7 @@
  */
 import { z } from "zod";
 import { FIXED_COLUMNS_MAX_BYTES } from "./byteBudgets";
-import { TaskStatusSchema } from "./model";
+import { TaskProgressSchema, TaskStatusSchema } from "./model";
 
 /** How a column is stored and decoded. Rows are decoded with zod rather than cast: if an
  *  adapter ever hands back a timestamp or a count as a string, this fails loudly here. */
@@ -25,6 +25,8 @@ const KINDS = {
   integer: { sqlType: "integer", decoder: () => z.number().int() },
   boolean: { sqlType: "boolean", decoder: () => z.boolean() },
   timestamp: { sqlType: "timestamptz", decoder: () => z.date() },
+  /** A small, bounded object (counted in FIXED_COLUMNS_MAX_BYTES, not measured). */
+  progress: { sqlType: "jsonb", decoder: () => TaskProgressSchema },
   /** A missing value reads as null; `unknown` already includes null, so never `nullable`. */
   json: {
     sqlType: "jsonb",
@@ -101,6 +103,13 @@ export const TASK_ROW = {
     ...api("Why the last attempt failed, if it did."),
   }),
   idempotencyKey: column("idempotency_key", "text", { nullable: true, settable: true, ...api() }),
+  /** The latest progress its executor reported (sync's heartbeat); cleared by each claim. */
+  progress: column("progress", "progress", {
+    nullable: true,
+    ...api(
+      "How far the running attempt is, as its executor last reported it; null when not reported.",
+    ),
+  }),
   createdAt: column("created_at", "timestamp", api()),
   updatedAt: column("updated_at", "timestamp", api()),
   /** Start of the latest attempt (set by every claim). */

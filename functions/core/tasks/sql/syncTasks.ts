@@ -107,6 +107,7 @@ heartbeat_id AS (
 extended AS (
   UPDATE tasks AS t SET
     lease_expires_at = ${LEASE_EXPIRES_AT},
+    progress         = coalesce(cast(:progress AS jsonb) -> cast(t.id AS text), t.progress),
     updated_at       = now()
   FROM heartbeat_id AS h
   WHERE t.id = h.id AND ${HELD_BY_WORKER}
@@ -163,6 +164,7 @@ claimed AS (
     lease_owner      = cast(:worker_id AS text),
     lease_expires_at = ${LEASE_EXPIRES_AT},
     started_at       = now(),
+    progress         = NULL,
     -- The first attempt records pickup latency's two ends (migrations/0002_pickup.sql).
     first_due_at     = CASE WHEN t.attempts = 0 THEN greatest(t.created_at, t.run_at) ELSE t.first_due_at END,
     first_started_at = CASE WHEN t.attempts = 0 THEN now() ELSE t.first_started_at END,
@@ -205,6 +207,8 @@ export async function syncTasks(
     leaseSeconds: number;
     outcomes: readonly TaskOutcome[];
     heartbeatIds: readonly string[];
+    /** Progress to record with the heartbeats, by id (checked by the store). */
+    progress: Readonly<Record<string, unknown>>;
     claimLimit: number;
     claimBytes: number;
     responseBytes: number;
@@ -217,6 +221,7 @@ export async function syncTasks(
     lease_seconds: params.leaseSeconds,
     outcomes: outcomesParam(params.outcomes),
     heartbeat_ids: json(params.heartbeatIds),
+    progress: json(params.progress),
     claim_limit: params.claimLimit,
     claim_bytes: params.claimBytes,
     response_bytes: params.responseBytes,
