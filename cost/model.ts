@@ -116,7 +116,7 @@ export function idleLines(
             "Aurora Serverless v2 compute",
             "auroraServerlessV2AcuHour",
             cluster.minCapacity * HOURS_PER_MONTH,
-            `min ${cluster.minCapacity} ACU × ${HOURS_PER_MONTH} h kept warm: no ~15 s resume on the first request`,
+            `keeps min ${cluster.minCapacity} ACU warm (× ${HOURS_PER_MONTH} h): no ~15 s resume on the first request`,
           ),
       charge(
         "Aurora storage",
