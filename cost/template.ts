@@ -203,10 +203,13 @@ export function invocationsPerMonth(expression: unknown): number | undefined {
   return MINUTES_PER_MONTH / (value * unitMinutes);
 }
 
-/** True when an alarm action is `arn:aws:automate:<region>:ec2:stop`, as a string or an Fn::Join. */
+/**
+ * True when an alarm action is `arn:<partition>:automate:<region>:ec2:stop`, as a string or
+ * an Fn::Join (CDK's Ec2Action joins Refs to AWS::Partition and AWS::Region).
+ */
 export function hasEc2StopAction(actions: unknown): boolean {
   if (!Array.isArray(actions)) return false;
-  return actions.some((action) => /arn:aws:automate:.*:ec2:stop$/.test(flatText(action)));
+  return actions.some((action) => /^arn:[^:]+:automate:[^:]*:ec2:stop$/.test(flatText(action)));
 }
 
 /** Renders strings and Fn::Join (references as `<ref>`) to text; anything else to its JSON. */

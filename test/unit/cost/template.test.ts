@@ -1,3 +1,7 @@
+import { App, Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { Alarm, Metric } from "aws-cdk-lib/aws-cloudwatch";
+import { Ec2Action, Ec2InstanceAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import { describe, expect, it } from "vitest";
 import {
   type CfnTemplate,
@@ -7,7 +11,10 @@ import {
 } from "../../../cost/template";
 
 const STOP_ACTION_JOIN = {
-  "Fn::Join": ["", ["arn:aws:automate:", { Ref: "AWS::Region" }, ":ec2:stop"]],
+  "Fn::Join": [
+    "",
+    ["arn:", { Ref: "AWS::Partition" }, ":automate:", { Ref: "AWS::Region" }, ":ec2:stop"],
+  ],
 };
 
 const instance = {
@@ -209,6 +216,26 @@ describe("hasEc2StopAction", () => {
 
     // Assess
     expect(found).toEqual([true, true, false, false, false]);
+  });
+
+  it("recognizes the action CDK's Ec2Action(STOP) synthesizes in an env-agnostic stack", () => {
+    // Prepare
+    const stack = new Stack(new App(), "IdleStop");
+    const alarm = new Alarm(stack, "Idle", {
+      metric: new Metric({ namespace: "AWS/EC2", metricName: "CPUUtilization" }),
+      threshold: 2,
+      evaluationPeriods: 6,
+    });
+    alarm.addAlarmAction(new Ec2Action(Ec2InstanceAction.STOP));
+    const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+
+    // Act
+    const actions = Object.values(template.Resources ?? {}).map((resource) =>
+      hasEc2StopAction(resource.Properties?.AlarmActions),
+    );
+
+    // Assess
+    expect(actions).toEqual([true]);
   });
 });
 
