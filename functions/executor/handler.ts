@@ -21,6 +21,7 @@ import { ExecutorEventSchema, isWake } from "../core/executor/scheduleEvent";
 import { type ExecutorSummary, emptyCounts } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
+import { type Checkpoints, payloadCheckpoints } from "../core/payloads/checkpoints";
 import { payloadStoreFromSettings, withClaimCheck } from "../core/payloads/fromSettings";
 import { createTaskEvents } from "../core/realtime/fromSettings";
 import type { TaskEvents } from "../core/realtime/port";
@@ -63,6 +64,8 @@ export interface ExecutorHandlerDeps {
   dueMarker?: DueMarker;
   /** Asks the LLM server whether it answers (no claims while it does not). */
   llmProbe?: () => Promise<unknown>;
+  /** Where task types keep partial work across attempts (the payload store). */
+  checkpoints?: Checkpoints;
 }
 
 export type ExecutorHandler = (event: unknown, context: Context) => Promise<ExecutorSummary>;
@@ -117,6 +120,7 @@ export function createExecutorHandler(
           firstClaimAtMs,
           trigger: isWake(parsed.data) ? "wake" : "tick",
           events: d.events,
+          checkpoints: d.checkpoints,
         },
         // Read on every turn: the loop winds down as the Lambda's timeout nears.
         () => context.getRemainingTimeInMillis(),
@@ -206,6 +210,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     sqs,
     deps: {
       tasks: withClaimCheck(new TaskStore(sql), payloads, logger),
+      ...(payloads ? { checkpoints: payloadCheckpoints(payloads) } : {}),
       registry: createTaskTypeRegistry(),
       llm,
       // Its version: answered by a running server at once, with no model loaded.

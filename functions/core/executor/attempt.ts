@@ -36,6 +36,10 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** The answer's text as it streams (published as output events). */
   onOutput?: (delta: string) => void;
+  /** Progress reports (published, and stored with the next heartbeat). */
+  onProgress?: TaskRunContext["onProgress"];
+  /** This task's checkpoint, when the executor has somewhere to keep one. */
+  checkpoint?: TaskRunContext["checkpoint"];
 }
 
 export async function runAttempt(task: Task, context: AttemptContext): Promise<AttemptEnd> {
@@ -57,6 +61,8 @@ export async function runAttempt(task: Task, context: AttemptContext): Promise<A
       signal: context.signal,
       llm: context.llm,
       onOutput: context.onOutput,
+      onProgress: context.onProgress,
+      checkpoint: context.checkpoint,
     });
     // A result that arrived is kept unless the task was cancelled or is no longer ours.
     const aborted = abortedEnd(context.signal);

@@ -1,4 +1,4 @@
-import type { LeaseState, Task, TaskOutcome } from "../tasks/model";
+import type { LeaseState, Task, TaskOutcome, TaskProgress } from "../tasks/model";
 import type { Logger } from "../telemetry/ports";
 import type { AbortCause, AttemptEnd } from "./attempt";
 
@@ -14,6 +14,8 @@ export interface RunningAttempt {
   startedAtMs: number;
   /** When its lease was last set (claim or heartbeat), by the executor's clock. */
   leaseRenewedAtMs: number;
+  /** The latest progress its task type reported; sent with its next heartbeat. */
+  progress?: TaskProgress;
 }
 
 export interface FinishedAttempt {
@@ -50,6 +52,16 @@ export class InFlight {
   end(id: string, finished: FinishedAttempt | undefined): void {
     this.running.delete(id);
     if (finished) this.finished.set(id, finished);
+  }
+
+  /** The latest progress of these running attempts, for their heartbeat. */
+  progressOf(ids: readonly string[]): Record<string, TaskProgress> {
+    const progress: Record<string, TaskProgress> = {};
+    for (const id of ids) {
+      const reported = this.running.get(id)?.progress;
+      if (reported) progress[id] = reported;
+    }
+    return progress;
   }
 
   get(id: string): RunningAttempt | undefined {

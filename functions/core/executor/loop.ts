@@ -4,8 +4,10 @@
  * winds down: what it does in a turn, the deadlines, the sync backoff, the in-flight set and
  * the reporting each live in a module of their own in this folder.
  */
+
 import type { Clock } from "../clock";
 import type { ExecutorSettings, OllamaSettings } from "../config/settings";
+import type { Checkpoints } from "../payloads/checkpoints";
 import type { TaskEvents } from "../realtime/port";
 import type { TaskRepository } from "../tasks/model";
 import type { TaskTypeRegistry } from "../taskTypes/registry";
@@ -98,6 +100,8 @@ export interface ExecutorDeps {
   trigger?: "tick" | "wake";
   /** Where status changes and streamed output are published (none by default). */
   events?: TaskEvents;
+  /** Where task types keep partial work across attempts (none: every attempt starts over). */
+  checkpoints?: Checkpoints;
 }
 
 export function executorReserveMs(

@@ -224,6 +224,7 @@ export class ExecutorRun {
         leaseSeconds: deps.settings.LEASE_SECONDS,
         outcomes: carried.map((finished) => finished.outcome),
         heartbeatIds,
+        progress: inflight.progressOf(heartbeatIds),
         claimLimit,
         maxRunningPerOwner: deps.settings.MAX_RUNNING_PER_OWNER,
       });
@@ -276,6 +277,11 @@ export class ExecutorRun {
       allowedModels: deps.settings.OLLAMA_MODELS,
       signal: running.controller.signal,
       onOutput: deps.events ? (delta) => deps.events?.output(task, delta) : undefined,
+      onProgress: (progress) => {
+        running.progress = progress;
+        deps.events?.progress(task, progress);
+      },
+      checkpoint: deps.checkpoints?.forTask(task.id),
     })
       .then((end) => this.finishAttempt(running, end))
       .catch((error: unknown) => {

@@ -6,10 +6,13 @@
  *   view without its bulky fields (input and result), derived from the one row definition
  *   (../tasks/taskRow.ts), so a list view can update from it alone;
  * - `{"type": "output", "taskId", "attempt", "seq", "delta"}` while a task runs: `seq`
- *   counts from 0 within an attempt, `delta` is the next piece of the LLM's text.
+ *   counts from 0 within an attempt, `delta` is the next piece of the LLM's text;
+ * - `{"type": "progress", "taskId", "attempt", "progress": {step, done, total}}` as a long
+ *   task advances (each chunk of a long summarize); the task's `progress` field holds the
+ *   latest one too, as of the executor's last heartbeat.
  */
 import { z } from "zod";
-import { TaskStatusSchema } from "../tasks/model";
+import { TaskProgressSchema, TaskStatusSchema } from "../tasks/model";
 import { TASK_COLUMNS, type Task } from "../tasks/taskRow";
 
 /**
@@ -59,5 +62,17 @@ export const OutputEventSchema = z.object({
 });
 export type OutputEvent = z.infer<typeof OutputEventSchema>;
 
-export const TaskEventSchema = z.discriminatedUnion("type", [StatusEventSchema, OutputEventSchema]);
+export const ProgressEventSchema = z.object({
+  type: z.literal("progress"),
+  taskId: z.string(),
+  attempt: z.int(),
+  progress: TaskProgressSchema,
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+
+export const TaskEventSchema = z.discriminatedUnion("type", [
+  StatusEventSchema,
+  OutputEventSchema,
+  ProgressEventSchema,
+]);
 export type TaskEvent = z.infer<typeof TaskEventSchema>;

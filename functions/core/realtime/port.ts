@@ -3,6 +3,7 @@
  * the calls never throw and never wait; `flush` waits (bounded) for what was queued, and
  * is called before an invocation ends (a Lambda is frozen once it returns).
  */
+import type { TaskProgress } from "../tasks/model";
 import type { Task } from "../tasks/taskRow";
 
 export type OutputTask = Pick<Task, "id" | "owner" | "attempts">;
@@ -12,6 +13,8 @@ export interface TaskEvents {
   statusChanged(tasks: readonly Task[]): void;
   /** The next piece of a running task's LLM output. */
   output(task: OutputTask, delta: string): void;
+  /** How far a running task is (sent in order with its output). */
+  progress(task: OutputTask, progress: TaskProgress): void;
   /** Sends everything queued; resolves (never rejects) within `timeoutMs`. */
   flush(timeoutMs?: number): Promise<void>;
 }
@@ -20,5 +23,6 @@ export interface TaskEvents {
 export const noTaskEvents: TaskEvents = {
   statusChanged() {},
   output() {},
+  progress() {},
   async flush() {},
 };

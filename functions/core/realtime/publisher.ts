@@ -15,6 +15,7 @@
  *   publish is logged and counted (RealtimePublishErrors) and its events dropped: the task
  *   is never failed for it, and its row stays the truth (`GET /api/tasks/{id}`).
  */
+import type { TaskProgress } from "../tasks/model";
 import type { Task } from "../tasks/taskRow";
 import { METRICS } from "../telemetry/metricNames";
 import type { Logger, Metrics } from "../telemetry/ports";
@@ -23,6 +24,7 @@ import {
   MAX_EVENT_BYTES,
   MAX_EVENTS_PER_PUBLISH,
   type OutputEvent,
+  type ProgressEvent,
   type StatusEvent,
   toTaskSummary,
 } from "./events";
@@ -82,7 +84,7 @@ export function createTaskEventPublisher(options: {
   let droppedSinceLog = 0;
   let idleWaiters: Array<() => void> = [];
 
-  function enqueue(channel: string, event: StatusEvent | OutputEvent): void {
+  function enqueue(channel: string, event: StatusEvent | OutputEvent | ProgressEvent): void {
     const text = JSON.stringify(event);
     if (Buffer.byteLength(text) > MAX_EVENT_BYTES || queued >= tuning.maxQueuedEvents) {
       metrics.add(METRICS.realtimeEventsDropped.name, METRICS.realtimeEventsDropped.unit, 1);
@@ -194,6 +196,18 @@ export function createTaskEventPublisher(options: {
         pending.timer = setTimeout(() => sendOutput(pending), tuning.flushIntervalMs);
         pending.timer.unref?.();
       }
+    },
+
+    progress(task: OutputTask, progress: TaskProgress): void {
+      // The output so far goes first, so a client sees the text a step made before the step.
+      const buffer = outputs.get(task.id);
+      if (buffer?.text) sendOutput(buffer);
+      enqueue(channelForOwner(task.owner), {
+        type: "progress",
+        taskId: task.id,
+        attempt: task.attempts,
+        progress,
+      });
     },
 
     async flush(timeoutMs = DEFAULT_FLUSH_TIMEOUT_MS): Promise<void> {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { LlmClient, LlmUsage } from "../llm/types";
+import type { TaskProgress } from "../tasks/model";
 
 /**
  * A task type: how a task's `input` is checked (at create time, so bad input is a 400, not
@@ -24,6 +25,25 @@ export interface TaskRunContext {
   llm: LlmClient;
   /** Receives the answer's text as it streams; a type passes it as its chat's `onDelta`. */
   onOutput?: (delta: string) => void;
+  /**
+   * Reports how far a long task is (each chunk of a long summarize): published as a
+   * progress event at once, and stored in the task's `progress` with the next heartbeat.
+   */
+  onProgress?: (progress: TaskProgress) => void;
+  /** Finished partial work, kept across attempts (see Checkpoint). */
+  checkpoint?: Checkpoint;
+}
+
+/**
+ * Partial work of one task that survives a failed attempt, so a retry does not redo it
+ * (the map step of a long summarize). Kept outside the row (the payload store,
+ * `checkpoints/<task id>.json`), because partial results can pass the row's budget; deleted
+ * with the task. A type must check what it loads (it may be from an older attempt with
+ * other parameters, or unreadable): `load` gives undefined when there is none.
+ */
+export interface Checkpoint {
+  load(): Promise<unknown | undefined>;
+  save(state: unknown): Promise<void>;
 }
 
 export interface TaskType<

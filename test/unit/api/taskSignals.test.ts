@@ -22,6 +22,7 @@ describe("afterTasksDue", () => {
     const events: TaskEvents = {
       statusChanged: (changed) => published.push(changed.length),
       output: () => {},
+      progress: () => {},
       flush: async () => {
         flushes++;
       },

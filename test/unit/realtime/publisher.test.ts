@@ -118,6 +118,32 @@ describe("the task event publisher", () => {
     expect(wire.maxInFlightPerChannel).toBe(1);
   });
 
+  it("sends a progress event after the output that came before it", async () => {
+    // Prepare
+    const wire = recordingTransport();
+    const publisher = createTaskEventPublisher({
+      transport: wire.transport,
+      logger: silentLogger,
+      metrics: recordingMetrics(),
+    });
+    const task = aTask({ owner: "dave", status: "in_progress", attempts: 2 });
+
+    // Act
+    publisher.output(task, "partial ");
+    publisher.progress(task, { step: "map", done: 1, total: 3 });
+    await publisher.flush();
+
+    // Assess
+    const events = wire.sent.flatMap((s) => s.events);
+    expect(events.map((e) => e.type)).toEqual(["output", "progress"]);
+    expect(events[1]).toEqual({
+      type: "progress",
+      taskId: task.id,
+      attempt: 2,
+      progress: { step: "map", done: 1, total: 3 },
+    });
+  });
+
   it("starts seq over for a new attempt", async () => {
     // Prepare
     const wire = recordingTransport();
