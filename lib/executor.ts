@@ -81,6 +81,14 @@ export class Executor extends Construct implements IConnectable {
       OLLAMA_MODEL: ollama.defaultModel,
       OLLAMA_MODELS: ollama.models.join(","),
       LLM_TIMEOUT_MS: String(ollama.llmTimeoutMs),
+      OLLAMA_CONTEXT_LENGTH: String(ollama.contextLength),
+      ...(ollama.contextLengths
+        ? {
+            OLLAMA_CONTEXT_LENGTHS: Object.entries(ollama.contextLengths)
+              .map(([model, tokens]) => `${model}=${tokens}`)
+              .join(","),
+          }
+        : {}),
       MAX_CONCURRENCY: String(executor.maxConcurrency),
       EXECUTOR_TIMEOUT_MS: String(this.timeout.toMilliseconds()),
       ...optionalEnvironment({

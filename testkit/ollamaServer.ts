@@ -100,6 +100,9 @@ export interface RecordedRequest {
   content?: string;
   /** Bytes of answer text written so far: less than the answer when the client went away. */
   contentBytes: number;
+  /** The counts its final message reported (prompt_eval_count, eval_count), once sent. */
+  promptTokens?: number;
+  completionTokens?: number;
 }
 
 export interface OllamaServerStats {
@@ -349,6 +352,8 @@ export async function startOllamaServer(
       const contentBytes =
         answer instanceof RepeatedAnswer ? answer.bytes : Buffer.byteLength(answer, "utf8");
       const counts = tokenCounts(call, contentBytes, record);
+      record.promptTokens = counts.promptTokens;
+      record.completionTokens = counts.completionTokens;
       if (!call.stream) {
         const content = answer instanceof RepeatedAnswer ? [...answer.pieces()].join("") : answer;
         const message = finalMessage(endpoint, call.model, content, counts);

@@ -511,7 +511,7 @@ export interface components {
       /** @description When the task reached a final status. */
       completedAt: string | null;
     };
-    /** @description Summarizes a text, optionally within a number of words. */
+    /** @description Summarizes a text of any length, optionally within a number of words; a text longer than the model's context is read in chunks (map-reduce). */
     SummarizeInput: {
       text: string;
       maxWords?: number;
@@ -524,6 +524,8 @@ export interface components {
       };
       durationMs: number;
       summary: string;
+      /** @description How many pieces the text was read in: 1 when it fit the model's context. */
+      chunks: number;
     };
     SummarizeTask: {
       /**

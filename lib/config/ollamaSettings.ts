@@ -4,6 +4,7 @@
  * LocalStack) and what they share (models, the default one, the call timeout).
  */
 import { z } from "zod";
+import { CONTEXT_TOKENS } from "../../functions/core/config/settings";
 import { required, whole } from "./fields";
 
 /** The port Ollama listens on, in both modes. */
@@ -16,9 +17,6 @@ const modelName = z
     error: "must be a model name such as llama3.2 or qwen2.5:0.5b (letters, digits, . _ : / -)",
   });
 
-/** The context window an instance gets when cdk.json names none. */
-const DEFAULT_OLLAMA_CONTEXT_LENGTH = 8_192;
-
 const ollamaCommon = {
   /** The default model (OLLAMA_MODEL); must be in `models`. */
   defaultModel: modelName,
@@ -28,6 +26,15 @@ const ollamaCommon = {
   }),
   /** One LLM call's timeout (LLM_TIMEOUT_MS), also the executor's reserve. */
   llmTimeoutMs: whole(1_000, 840_000),
+  /**
+   * The context window in tokens (OLLAMA_CONTEXT_LENGTH): the executor sends it as
+   * `num_ctx` and splits a longer `summarize` text into chunks that fit (Ollama's own
+   * default, 2,048 to 4,096 by release, silently truncates); the instance also starts
+   * Ollama with it. 8,192 holds about 6,000 words; memory grows with it (KV cache).
+   */
+  contextLength: whole(CONTEXT_TOKENS.min, CONTEXT_TOKENS.max).default(CONTEXT_TOKENS.default),
+  /** Per model, where one differs (OLLAMA_CONTEXT_LENGTHS), e.g. {"qwen2.5:7b": 32768}. */
+  contextLengths: z.record(modelName, whole(CONTEXT_TOKENS.min, CONTEXT_TOKENS.max)).optional(),
 };
 
 const OllamaInstanceSchema = z.strictObject({
@@ -39,12 +46,6 @@ const OllamaInstanceSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, {
       error: "must be an EC2 instance type such as g5.xlarge",
     }),
-  /**
-   * Ollama's context window in tokens (OLLAMA_CONTEXT_LENGTH): its default (2,048 to 4,096
-   * by release) silently truncates a long `summarize` input; 8,192 holds about 6,000 words.
-   * Memory grows with it (KV cache), hence the ceiling.
-   */
-  contextLength: whole(2_048, 131_072).default(DEFAULT_OLLAMA_CONTEXT_LENGTH),
   /** Root volume (GiB): the models live there. */
   volumeGb: whole(20, 16_384),
   /**

@@ -37,6 +37,37 @@ describe("big inputs over HTTP", { timeout: 3 * COMPLETE_MS }, () => {
     expect(JSON.stringify(read.body.input)).toBe(JSON.stringify({ prompt }));
   });
 
+  it("summarizes a 1 MB text whole: several LLM calls, each within the context, usage their sum", async () => {
+    // Prepare
+    const { api, tokenA, local } = target.current;
+    if (!local) throw new Error("this test counts the LLM calls: it needs the local target");
+    const { ollama } = local;
+    const text = prose(1_000_000);
+    const callsBefore = ollama.calls().length;
+
+    // Act
+    const created = await api.createTask(tokenA, { type: "summarize", input: { text } });
+    const finished = await api.waitForTask(tokenA, created.body.id, isFinal, COMPLETE_MS);
+    const read = await api.getTask(tokenA, created.body.id);
+    const calls = ollama.calls().slice(callsBefore);
+
+    // Assess
+    expect(created.status).toBe(201);
+    expect(finished.status, finished.error ?? "").toBe("completed");
+    const result = finished.result as {
+      chunks: number;
+      usage: { promptTokens: number; completionTokens: number };
+    };
+    expect(result.chunks).toBeGreaterThan(1);
+    expect(calls).toHaveLength(result.chunks + 1);
+    for (const call of calls) expect(call.options).toMatchObject({ num_ctx: 8_192 });
+    expect(result.usage).toEqual({
+      promptTokens: calls.reduce((sum, c) => sum + (c.promptTokens ?? 0), 0),
+      completionTokens: calls.reduce((sum, c) => sum + (c.completionTokens ?? 0), 0),
+    });
+    expect((read.body.input as { text: string }).text).toBe(text);
+  });
+
   it("answers a task of megabytes gzip-encoded, whole", async () => {
     // Prepare
     const { api, tokenA } = target.current;

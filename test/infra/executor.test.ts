@@ -281,6 +281,20 @@ describe("the executor Lambda", () => {
     expect(cfn.referencedIds(environment.OLLAMA_HOST)).toEqual(new Set([instanceId]));
   });
 
+  it("tells the executor each model's context window, for num_ctx and the summarize split", () => {
+    // Act
+    const [, dev] = cfn.pipelineFunction(synthesized("dev").template, "executor");
+    const [, staging] = cfn.pipelineFunction(synthesized("staging").template, "executor");
+
+    // Assess
+    expect(cfn.lambdaEnvironment(dev)).toMatchObject({ OLLAMA_CONTEXT_LENGTH: "8192" });
+    expect(cfn.lambdaEnvironment(dev).OLLAMA_CONTEXT_LENGTHS).toBeUndefined();
+    expect(cfn.lambdaEnvironment(staging)).toMatchObject({
+      OLLAMA_CONTEXT_LENGTH: "16384",
+      OLLAMA_CONTEXT_LENGTHS: "qwen2.5:7b=32768",
+    });
+  });
+
   it("is bundled as arm64 Node.js 22 with the log retention of its environment", () => {
     // Prepare
     const settings = settingsOf("prod");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SettingsError } from "../errors";
+import { allowedModel } from "../llm/models";
 
 /**
  * Every environment setting of the pipeline, validated once at cold start (or at
@@ -27,6 +28,35 @@ export const MAX_RUNNING_PER_OWNER = { min: 1, max: 100_000 } as const;
  * the schema below and cdk.json's schema.
  */
 export const RETENTION_SECONDS = { min: 60, max: 3_650 * 86_400, default: 30 * 86_400 } as const;
+
+/** A model's context window in tokens: Ollama's bounds in practice, and a default that holds ~6,000 words. */
+export const CONTEXT_TOKENS = { min: 2_048, max: 131_072, default: 8_192 } as const;
+
+/** `model=tokens,model=tokens` (OLLAMA_CONTEXT_LENGTHS) as a map; empty when unset. */
+const contextLengths = (name: string) =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const map: Record<string, number> = {};
+      for (const entry of (text ?? "")
+        .split(",")
+        .map((e) => e.trim())
+        .filter(Boolean)) {
+        const match = /^([A-Za-z0-9][A-Za-z0-9._:/-]*)=(\d+)$/.exec(entry);
+        const tokens = Number(match?.[2]);
+        if (!match || tokens < CONTEXT_TOKENS.min || tokens > CONTEXT_TOKENS.max) {
+          ctx.issues.push({
+            code: "custom",
+            input: text,
+            message: `${name} must be model=tokens pairs separated by commas, tokens from ${CONTEXT_TOKENS.min} to ${CONTEXT_TOKENS.max} (got "${entry}")`,
+          });
+          return z.NEVER;
+        }
+        map[match[1] as string] = tokens;
+      }
+      return map;
+    });
 
 const url = (name: string) =>
   z.url({ error: `${name} must be a URL such as http://127.0.0.1:11434` });
@@ -89,9 +119,31 @@ export const OllamaSettingsSchema = z
     OLLAMA_MODELS: list("OLLAMA_MODELS").optional(),
     /** One LLM call's timeout; also the executor's reserve, so no claimed task outlives its Lambda. */
     LLM_TIMEOUT_MS: wholeNumber("LLM_TIMEOUT_MS", 1_000, 840_000, 120_000),
+    /**
+     * A model's context window in tokens, sent as `num_ctx` with each call that needs it
+     * (a summarize splits a longer text into chunks that fit): Ollama silently drops what
+     * does not fit. Per model with OLLAMA_CONTEXT_LENGTHS (`qwen2.5:7b=32768,llama3.2=8192`).
+     */
+    OLLAMA_CONTEXT_LENGTH: wholeNumber(
+      "OLLAMA_CONTEXT_LENGTH",
+      CONTEXT_TOKENS.min,
+      CONTEXT_TOKENS.max,
+      CONTEXT_TOKENS.default,
+    ),
+    OLLAMA_CONTEXT_LENGTHS: contextLengths("OLLAMA_CONTEXT_LENGTHS"),
   })
   .transform((s) => ({ ...s, OLLAMA_MODELS: s.OLLAMA_MODELS ?? [s.OLLAMA_MODEL] }))
   .check((ctx) => {
+    for (const model of Object.keys(ctx.value.OLLAMA_CONTEXT_LENGTHS)) {
+      if (allowedModel(model, ctx.value.OLLAMA_MODELS) === undefined) {
+        ctx.issues.push({
+          code: "custom",
+          input: ctx.value,
+          path: ["OLLAMA_CONTEXT_LENGTHS"],
+          message: `OLLAMA_CONTEXT_LENGTHS names ${model}, which is not in OLLAMA_MODELS`,
+        });
+      }
+    }
     if (!ctx.value.OLLAMA_MODELS.includes(ctx.value.OLLAMA_MODEL)) {
       ctx.issues.push({
         code: "custom",

@@ -36,6 +36,8 @@ export interface AttemptContext {
   signal: AbortSignal;
   /** The answer's text as it streams (published as output events). */
   onOutput?: (delta: string) => void;
+  /** The task's model's context window in tokens. */
+  contextTokens?: number;
   /** Progress reports (published, and stored with the next heartbeat). */
   onProgress?: TaskRunContext["onProgress"];
   /** This task's checkpoint, when the executor has somewhere to keep one. */
@@ -61,6 +63,7 @@ export async function runAttempt(task: Task, context: AttemptContext): Promise<A
       signal: context.signal,
       llm: context.llm,
       onOutput: context.onOutput,
+      contextTokens: context.contextTokens,
       onProgress: context.onProgress,
       checkpoint: context.checkpoint,
     });

@@ -11,8 +11,11 @@
  * that finish while a sync is in flight ride the next one, which keeps the statements per
  * task near 1 (one statement settles one task and claims the next).
  */
+
 import type { BackoffPolicy } from "../backoff";
 import type { Clock } from "../clock";
+import { CONTEXT_TOKENS } from "../config/settings";
+import { contextLengthOf } from "../llm/models";
 import type { SyncResult, Task } from "../tasks/model";
 import { type AttemptEnd, runAttempt } from "./attempt";
 import { BackgroundWork } from "./background";
@@ -276,6 +279,7 @@ export class ExecutorRun {
       llm: deps.llm,
       allowedModels: deps.settings.OLLAMA_MODELS,
       signal: running.controller.signal,
+      contextTokens: contextLengthOf(task.model, deps.settings, CONTEXT_TOKENS.default),
       onOutput: deps.events ? (delta) => deps.events?.output(task, delta) : undefined,
       onProgress: (progress) => {
         running.progress = progress;

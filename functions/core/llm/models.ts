@@ -40,3 +40,19 @@ export function canonicalModelName(name: string): string {
   const lastSegment = trimmed.slice(trimmed.lastIndexOf("/") + 1);
   return lastSegment.includes(":") ? trimmed : `${trimmed}:latest`;
 }
+
+/**
+ * A model's context window in tokens: its OLLAMA_CONTEXT_LENGTHS entry (matched as the
+ * allowlist matches names), else OLLAMA_CONTEXT_LENGTH.
+ */
+export function contextLengthOf(
+  model: string,
+  settings: { OLLAMA_CONTEXT_LENGTH?: number; OLLAMA_CONTEXT_LENGTHS?: Record<string, number> },
+  fallback: number,
+): number {
+  const wanted = canonicalModelName(model);
+  for (const [name, tokens] of Object.entries(settings.OLLAMA_CONTEXT_LENGTHS ?? {})) {
+    if (canonicalModelName(name) === wanted) return tokens;
+  }
+  return settings.OLLAMA_CONTEXT_LENGTH ?? fallback;
+}

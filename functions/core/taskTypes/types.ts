@@ -23,6 +23,11 @@ export interface TaskRunContext {
   signal: AbortSignal;
   /** The LLM client (see functions/core/llm). */
   llm: LlmClient;
+  /**
+   * The model's context window in tokens (OLLAMA_CONTEXT_LENGTH(S)), for `num_ctx` and for
+   * splitting what does not fit; absent: CONTEXT_TOKENS.default.
+   */
+  contextTokens?: number;
   /** Receives the answer's text as it streams; a type passes it as its chat's `onDelta`. */
   onOutput?: (delta: string) => void;
   /**

@@ -72,7 +72,11 @@ describe("runExecutor", () => {
       ...envelope,
     });
     const s = await ctx.store.get(OWNER, summarized.id);
-    expect(s.result).toEqual({ summary: expect.stringContaining("Answer about"), ...envelope });
+    expect(s.result).toEqual({
+      summary: expect.stringContaining("Answer about"),
+      chunks: 1,
+      ...envelope,
+    });
     const p = await ctx.store.get(OWNER, prompted.id);
     expect(p.result).toEqual({ response: { verdict: "calm", score: 7 }, ...envelope });
     for (const row of [g, s, p]) {

@@ -102,7 +102,8 @@ describe("summarize", () => {
     );
 
     // Assess
-    expect(result).toEqual({ summary: "Cats sleep a lot.", ...envelope });
+    expect(result).toEqual({ summary: "Cats sleep a lot.", chunks: 1, ...envelope });
+    expect(server.calls()[0]?.options).toMatchObject({ num_ctx: 8192 });
     expect(server.calls()[0]?.lastUserMessage).toContain("in at most 20 words");
     expect(server.calls()[0]?.lastUserMessage).toContain("Cats sleep up to sixteen hours a day.");
   });
@@ -116,6 +117,130 @@ describe("summarize", () => {
 
     // Assess
     expect(error).toMatchObject({ retryable: true, message: "model returned an empty summary" });
+  });
+});
+
+describe("summarize, a text longer than the context (map-reduce)", () => {
+  /** ~60 KB of prose: 20,000 budgeted tokens, many chunks at a 2,048-token context. */
+  const longText = Array.from(
+    { length: 400 },
+    (_, i) => `Section ${i} reports that revenue grew and costs fell in region ${i % 7}.`,
+  ).join("\n\n");
+
+  /** A checkpoint kept in memory, as the executor keeps one in the payload store. */
+  function memoryCheckpoint() {
+    let state: unknown;
+    return {
+      saves: 0,
+      load: async () => (state === undefined ? undefined : structuredClone(state)),
+      async save(value: unknown) {
+        this.saves += 1;
+        state = structuredClone(value);
+      },
+    };
+  }
+
+  it("summarizes each chunk and combines them: every call within num_ctx, usage summed", async () => {
+    // Prepare
+    server.respondWith((call) =>
+      (call.lastUserMessage ?? "").startsWith("These are summaries")
+        ? "The whole report: revenue up, costs down."
+        : `Part summary ${call.lastUserMessage.length}.`,
+    );
+    const progress: { step: string; done: number; total: number }[] = [];
+    const streamed: string[] = [];
+
+    // Act
+    const result = (await registry.run(
+      "summarize",
+      { text: longText, maxWords: 50 },
+      {
+        ...context(),
+        contextTokens: 2_048,
+        onProgress: (p) => progress.push(p),
+        onOutput: (delta) => streamed.push(delta),
+      },
+    )) as Record<string, unknown> & { usage: { promptTokens: number; completionTokens: number } };
+
+    // Assess
+    const calls = server.calls();
+    const chunks = result.chunks as number;
+    expect(chunks).toBeGreaterThan(5);
+    expect(calls).toHaveLength(chunks + 1);
+    expect(result.summary).toBe("The whole report: revenue up, costs down.");
+    for (const call of calls) {
+      expect(call.options).toMatchObject({ num_ctx: 2_048 });
+      // The text a call carries, budgeted at 3 characters a token, fits the context.
+      expect(
+        Math.ceil(((call.lastUserMessage ?? "").length + (call.system?.length ?? 0)) / 3),
+      ).toBeLessThan(2_048);
+    }
+    // Each chunk's text appears in exactly one map call, in order.
+    const mapped = calls.slice(0, chunks).map((c) => c.lastUserMessage);
+    expect(mapped.every((m, i) => m?.startsWith(`This is part ${i + 1} of ${chunks}`))).toBe(true);
+    const texts = mapped.map((m) => /<<<TEXT\n([\s\S]*)\nTEXT>>>$/.exec(m ?? "")?.[1]);
+    expect(texts.join("")).toBe(longText);
+    expect(result.usage).toEqual({
+      promptTokens: calls.reduce((sum, c) => sum + (c.promptTokens ?? 0), 0),
+      completionTokens: calls.reduce((sum, c) => sum + (c.completionTokens ?? 0), 0),
+    });
+    expect(progress.at(0)).toEqual({ step: "map", done: 0, total: chunks });
+    expect(progress.filter((p) => p.step === "map").map((p) => p.done)).toEqual(
+      Array.from({ length: chunks + 1 }, (_, i) => i),
+    );
+    expect(progress.at(-1)).toEqual({ step: "reduce", done: 1, total: 1 });
+    // Only the final summary streams.
+    expect(streamed.join("")).toBe("The whole report: revenue up, costs down.");
+  });
+
+  it("keeps finished chunks across attempts: a retry after a failed chunk makes only the rest", async () => {
+    // Prepare: the 4th call fails with a 500 (retryable), every other answers
+    let served = 0;
+    server.respondWith(() => {
+      served += 1;
+      if (served === 4) throw new Error("model runner crashed (test)");
+      return "A part.";
+    });
+    const checkpoint = memoryCheckpoint();
+    const run = () =>
+      registry.run(
+        "summarize",
+        { text: longText },
+        { ...context(), contextTokens: 2_048, checkpoint },
+      );
+
+    // Act
+    const failure = await failureOf(run());
+    const firstAttemptCalls = server.calls().length;
+    const second = (await run()) as Record<string, unknown>;
+    const secondAttemptCalls = server.calls().length - firstAttemptCalls;
+
+    // Assess
+    expect(failure).toMatchObject({ retryable: true });
+    expect(firstAttemptCalls).toBe(4);
+    const chunks = second.chunks as number;
+    // Attempt 1 finished 3 chunks; attempt 2 maps the other chunks - 3, then reduces.
+    expect(secondAttemptCalls).toBe(chunks - 3 + 1);
+    expect(checkpoint.saves).toBe(chunks);
+  });
+
+  it("ignores a checkpoint made for another text", async () => {
+    // Prepare
+    server.respondWith(() => "A part.");
+    const checkpoint = memoryCheckpoint();
+    await checkpoint.save({
+      fingerprint: "another text",
+      partials: ["x", "y"],
+      usage: { promptTokens: 1, completionTokens: 1 },
+    });
+    // Act
+    const result = (await registry.run(
+      "summarize",
+      { text: longText },
+      { ...context(), contextTokens: 2_048, checkpoint },
+    )) as Record<string, unknown>;
+    // Assess
+    expect(server.calls()).toHaveLength((result.chunks as number) + 1);
   });
 });
 

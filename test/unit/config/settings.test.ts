@@ -6,6 +6,7 @@ import {
   readSettings,
 } from "../../../functions/core/config/settings";
 import { SettingsError } from "../../../functions/core/errors";
+import { contextLengthOf } from "../../../functions/core/llm/models";
 
 describe("readSettings", () => {
   it("applies defaults when nothing is set", () => {
@@ -65,6 +66,29 @@ describe("readSettings", () => {
     });
     expect(settings.OLLAMA_MODEL).toBe("llama3.2");
     expect(settings.OLLAMA_MODELS).toEqual(["llama3.2", "qwen2.5:0.5b"]);
+  });
+
+  it("reads each model's context window, naming a bad or unknown entry", () => {
+    // Act
+    const settings = readSettings(OllamaSettingsSchema, {
+      OLLAMA_MODELS: "llama3.2,qwen2.5:7b",
+      OLLAMA_CONTEXT_LENGTH: "4096",
+      OLLAMA_CONTEXT_LENGTHS: "qwen2.5:7b=32768",
+    });
+    const defaults = readSettings(OllamaSettingsSchema, {});
+
+    // Assess
+    expect(settings.OLLAMA_CONTEXT_LENGTHS).toEqual({ "qwen2.5:7b": 32_768 });
+    expect(contextLengthOf("Qwen2.5:7b", settings, 1)).toBe(32_768);
+    expect(contextLengthOf("llama3.2:latest", settings, 1)).toBe(4_096);
+    expect(defaults.OLLAMA_CONTEXT_LENGTH).toBe(8_192);
+    expect(defaults.OLLAMA_CONTEXT_LENGTHS).toEqual({});
+    expect(() =>
+      readSettings(OllamaSettingsSchema, { OLLAMA_CONTEXT_LENGTHS: "llama3.2=100" }),
+    ).toThrow(/OLLAMA_CONTEXT_LENGTHS must be model=tokens pairs.*"llama3.2=100"/);
+    expect(() =>
+      readSettings(OllamaSettingsSchema, { OLLAMA_CONTEXT_LENGTHS: "mistral=8192" }),
+    ).toThrow(/OLLAMA_CONTEXT_LENGTHS names mistral, which is not in OLLAMA_MODELS/);
   });
 
   it("requires a database location", () => {
