@@ -8,7 +8,6 @@ import {
   InterfaceVpcEndpoint,
   InterfaceVpcEndpointAwsService,
   IpAddresses,
-  type SubnetConfiguration,
   type SubnetSelection,
   SubnetType,
   Vpc,
@@ -36,29 +35,26 @@ const ENDPOINT_SERVICES: Record<EndpointName, InterfaceVpcEndpointAwsService> = 
 
 export interface NetworkProps {
   readonly maxAzs: number;
-  /**
-   * Give the VPC a NAT gateway and a private subnet group behind it ("ollama"). Only the
-   * Ollama instance mode asks for it: installing Ollama and pulling models needs the
-   * internet. The isolated subnets (executor, database) never get a route to it.
-   */
-  readonly internetEgressForOllama: boolean;
+  /** AZs whose isolated subnets get the interface endpoints (default: maxAzs). */
+  readonly endpointAzs?: number;
   readonly flowLogRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
 
 /**
- * The VPC: isolated private subnets for the executor, the database and the interface
- * endpoints, each created only when a construct is granted it (the executor: RDS Data API
- * and SQS; Secrets Manager only for the secret's rotation Lambda; Session Manager's three
- * for the Ollama instance), plus the free DynamoDB gateway endpoint; no NAT unless the
- * Ollama instance needs one. Endpoints admit nobody until granted with `grantEndpointAccess`.
+ * The VPC: isolated private subnets only (no internet gateway, no NAT) for the executor,
+ * the database, the Ollama instance and the interface endpoints. Each interface endpoint
+ * is created only when a construct is granted it (the executor: RDS Data API and SQS;
+ * Secrets Manager only for the secret's rotation Lambda; Session Manager's three for the
+ * Ollama instance when its settings opt in), in `endpointAzs` AZs; the DynamoDB and S3
+ * gateway endpoints are free. Endpoints admit nobody until granted with `grantEndpointAccess`.
  */
 export class Network extends Construct {
   readonly vpc: Vpc;
   /** Private subnets with no route out of the VPC: Lambdas, Aurora, endpoints. */
   readonly isolatedSubnets: SubnetSelection = { subnetGroupName: "isolated" };
-  /** Private subnets behind the NAT; only present with `internetEgressForOllama`. */
-  readonly egressSubnets?: SubnetSelection;
+  /** Where interface endpoints go: the isolated subnets of the first `endpointAzs` AZs. */
+  readonly endpointSubnets: SubnetSelection;
   /** The S3 gateway endpoint on the isolated subnets' route tables. */
   readonly s3Endpoint: GatewayVpcEndpoint;
   private readonly endpoints = new Map<EndpointName, InterfaceVpcEndpoint>();
@@ -66,33 +62,18 @@ export class Network extends Construct {
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
 
-    const isolated: SubnetConfiguration = {
-      name: "isolated",
-      subnetType: SubnetType.PRIVATE_ISOLATED,
-      cidrMask: 22,
-    };
-    const subnetConfiguration: SubnetConfiguration[] = props.internetEgressForOllama
-      ? [
-          // Holds the NAT gateway only: nothing launched here gets a public address.
-          {
-            name: "public",
-            subnetType: SubnetType.PUBLIC,
-            cidrMask: 26,
-            mapPublicIpOnLaunch: false,
-          },
-          { name: "ollama", subnetType: SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 24 },
-          isolated,
-        ]
-      : [isolated];
-
     this.vpc = new Vpc(this, "Vpc", {
       ipAddresses: IpAddresses.cidr("10.40.0.0/16"),
       maxAzs: props.maxAzs,
-      // One NAT is enough for one instance pulling models; none at all otherwise.
-      natGateways: props.internetEgressForOllama ? 1 : 0,
-      subnetConfiguration,
+      natGateways: 0,
+      // No public subnet, hence no internet gateway: nothing in this VPC reaches the
+      // internet. Ollama and its models come through S3 (lib/ollamaStaging.ts).
+      subnetConfiguration: [
+        { name: "isolated", subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 22 },
+      ],
     });
-    if (props.internetEgressForOllama) this.egressSubnets = { subnetGroupName: "ollama" };
+    const isolated = this.vpc.selectSubnets(this.isolatedSubnets).subnets;
+    this.endpointSubnets = { subnets: isolated.slice(0, props.endpointAzs ?? isolated.length) };
 
     // DynamoDB (the executor's due marker, lib/wake.ts) through a gateway endpoint: free, and
     // no NAT or interface endpoint needed to reach it from the isolated subnets.
@@ -139,7 +120,7 @@ export class Network extends Construct {
         {
           vpc: this.vpc,
           service: ENDPOINT_SERVICES[name],
-          subnets: this.isolatedSubnets,
+          subnets: this.endpointSubnets,
           privateDnsEnabled: true,
           // No blanket "from the VPC CIDR" rule: access is granted client by client.
           open: false,

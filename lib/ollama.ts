@@ -1,4 +1,4 @@
-import { Fn, Validations } from "aws-cdk-lib";
+import { Fn, RemovalPolicy, Validations } from "aws-cdk-lib";
 import {
   AmazonLinuxCpuType,
   BlockDeviceVolume,
@@ -21,14 +21,16 @@ import {
 import { Construct } from "constructs";
 import type { OllamaSettings } from "./config/environmentSettings";
 import { OLLAMA_PORT } from "./config/ollamaSettings";
+import { OllamaStaging } from "./ollamaStaging";
 
 export interface OllamaProps {
   readonly settings: OllamaSettings;
   readonly vpc: IVpc;
   /** Where the PrivateLink endpoint's network interfaces go (the isolated subnets). */
   readonly endpointSubnets: SubnetSelection;
-  /** Where the instance goes: private subnets behind the NAT (instance mode only). */
-  readonly instanceSubnets?: SubnetSelection;
+  /** Where the instance goes (instance mode): the isolated subnets, no route out. */
+  readonly instanceSubnets: SubnetSelection;
+  readonly removalPolicy: RemovalPolicy;
   /** How many requests the instance serves at once (OLLAMA_NUM_PARALLEL). */
   readonly parallelRequests: number;
   /** Turn EC2 termination protection on (environments that retain their data). */
@@ -38,9 +40,10 @@ export interface OllamaProps {
 /**
  * The LLM server, reachable only from the clients granted with `grantConnect` (the
  * executor), on port 11434, in one of three modes:
- * - `instance`: an EC2 instance in the VPC that installs Ollama and pulls the models at
- *   boot. Installing needs the internet, so this mode (only) gives the VPC a NAT gateway;
- *   the instance has no public address and is managed through SSM Session Manager.
+ * - `instance`: an EC2 instance in an isolated subnet (no route out, no public address)
+ *   that installs Ollama and its models at first boot from the S3 stage
+ *   (lib/ollamaStaging.ts) through the S3 gateway endpoint. Session Manager only when the
+ *   settings opt in (`sessionManager`).
  * - `privateLink`: an interface endpoint to an existing endpoint service (an Ollama fleet
  *   behind an NLB, possibly in another account). No NAT, no instance to patch.
  * - `external`: a URL and nothing else, for LocalStack, whose VPC is metadata only.
@@ -50,6 +53,7 @@ export class Ollama extends Construct {
   readonly host: string;
   readonly instance?: Instance;
   readonly endpoint?: InterfaceVpcEndpoint;
+  readonly staging?: OllamaStaging;
   readonly securityGroup?: SecurityGroup;
   private readonly externalPort?: number;
 
@@ -91,18 +95,23 @@ export class Ollama extends Construct {
       return;
     }
 
-    if (!props.instanceSubnets) {
-      throw new Error(
-        "the Ollama instance mode needs subnets with internet egress (instanceSubnets)",
-      );
-    }
+    // HTTPS out, where the isolated subnet's routes lead: the S3 gateway endpoint (the
+    // stage) and, with Session Manager on, its interface endpoints. There is no route to
+    // the internet (lib/network.ts), so that is all this rule reaches.
     this.securityGroup.addEgressRule(
       Peer.anyIpv4(),
       Port.tcp(443),
-      "HTTPS: Ollama install, model pulls, SSM",
+      "HTTPS to S3 (the stage) and the SSM endpoints; the subnet has no route out",
     );
 
     const instanceType = new InstanceType(settings.instanceType);
+    this.staging = new OllamaStaging(this, "Staging", {
+      models: settings.models,
+      version: settings.version,
+      architecture: instanceType.architecture === InstanceArchitecture.ARM_64 ? "arm64" : "amd64",
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
+    });
     const machineImage = settings.amiSsmParameter
       ? MachineImage.fromSsmParameter(settings.amiSsmParameter, { os: OperatingSystemType.LINUX })
       : MachineImage.latestAmazonLinux2023({
@@ -120,7 +129,7 @@ export class Ollama extends Construct {
       securityGroup: this.securityGroup,
       associatePublicIpAddress: false,
       requireImdsv2: true,
-      ssmSessionPermissions: true,
+      ssmSessionPermissions: settings.sessionManager,
       detailedMonitoring: true,
       disableApiTermination: props.terminationProtection,
       blockDevices: [
@@ -134,8 +143,8 @@ export class Ollama extends Construct {
         },
       ],
       userData: ollamaUserData({
-        models: settings.models,
-        version: settings.version,
+        stage: this.staging.prefixUrl,
+        region: this.staging.region,
         parallelRequests: props.parallelRequests,
         contextLength: settings.contextLength,
       }),
@@ -144,12 +153,15 @@ export class Ollama extends Construct {
       propagateTagsToVolumeOnCreation: true,
     });
     this.host = `http://${this.instance.instancePrivateDnsName}:${OLLAMA_PORT}`;
+    this.staging.grantRead(this.instance);
 
-    Validations.of(this.instance).acknowledge({
-      id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
-      reason:
-        "AWS's maintained policy for an SSM-managed instance: Session Manager replaces SSH, so the instance needs no key pair and no inbound port but 11434.",
-    });
+    if (settings.sessionManager) {
+      Validations.of(this.instance).acknowledge({
+        id: "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
+        reason:
+          "AWS's maintained policy for an SSM-managed instance: Session Manager replaces SSH, so the instance needs no key pair and no inbound port but 11434.",
+      });
+    }
     if (!props.terminationProtection) {
       Validations.of(this.instance).acknowledge({
         id: "AwsSolutions-EC29",
@@ -179,46 +191,54 @@ export class Ollama extends Construct {
 }
 
 /**
- * Boot script: install Ollama (optionally a pinned release), listen on all interfaces
- * (the security group is the gate), and pull each model, retrying until the registry
- * answers. Model names are validated by the settings schema (no shell metacharacters).
+ * First-boot script (cloud-init runs it once; a stopped and started instance keeps its
+ * volume, so Ollama and the models are there at every later boot): wait for the stage's
+ * manifest (the CodeBuild run may still be going on a first deploy), install Ollama's files
+ * as its installer lays them out, sync the models, and run it as a systemd service
+ * listening on all interfaces (the security group is the gate).
  */
 export function ollamaUserData(options: {
-  models: readonly string[];
-  version?: string;
+  /** `s3://bucket/ollama/<hash>` (lib/ollamaStaging.ts). */
+  stage: string;
+  region: string;
   parallelRequests: number;
   contextLength: number;
 }): UserData {
   const userData = UserData.forLinux();
-  const install = options.version
-    ? `curl -fsSL https://ollama.com/install.sh | OLLAMA_VERSION=${options.version} sh`
-    : "curl -fsSL https://ollama.com/install.sh | sh";
+  const s3 = `aws s3 --region ${options.region}`;
   userData.addCommands(
     "set -euo pipefail",
-    `until ${install}; do echo "ollama install failed, retrying in 15 s"; sleep 15; done`,
-    "mkdir -p /etc/systemd/system/ollama.service.d",
-    "cat > /etc/systemd/system/ollama.service.d/pipeline.conf <<'EOF'",
+    `STAGE="${options.stage}"`,
+    `until ${s3} cp "$STAGE/manifest.json" /tmp/ollama-manifest.json; do echo "waiting for the Ollama stage"; sleep 30; done`,
+    `${s3} cp "$STAGE/ollama.tgz" /tmp/ollama.tgz`,
+    "tar -C /usr/local -xzf /tmp/ollama.tgz",
+    "id ollama || useradd -r -s /bin/false -U -m -d /usr/share/ollama ollama",
+    "mkdir -p /usr/share/ollama/models",
+    `${s3} sync "$STAGE/models" /usr/share/ollama/models`,
+    "chown -R ollama:ollama /usr/share/ollama",
+    "cat > /etc/systemd/system/ollama.service <<'EOF'",
+    "[Unit]",
+    "Description=Ollama",
+    "After=network-online.target",
     "[Service]",
+    "ExecStart=/usr/local/bin/ollama serve",
+    "User=ollama",
+    "Group=ollama",
+    "Restart=always",
+    "RestartSec=3",
+    'Environment="OLLAMA_MODELS=/usr/share/ollama/models"',
     `Environment="OLLAMA_HOST=0.0.0.0:${OLLAMA_PORT}"`,
     `Environment="OLLAMA_NUM_PARALLEL=${options.parallelRequests}"`,
     // Keep models loaded: the executor calls every few seconds and a cold load takes long.
     'Environment="OLLAMA_KEEP_ALIVE=24h"',
-    // Ollama's default context silently truncates long inputs (summarize); see settings.
+    // The server-wide default; the executor also sends num_ctx per call (per model).
     `Environment="OLLAMA_CONTEXT_LENGTH=${options.contextLength}"`,
+    "[Install]",
+    "WantedBy=multi-user.target",
     "EOF",
     "systemctl daemon-reload",
-    "systemctl enable ollama",
-    "systemctl restart ollama",
+    "systemctl enable --now ollama",
     `until curl -fsS http://127.0.0.1:${OLLAMA_PORT}/api/version; do sleep 2; done`,
-    // User data runs with no HOME, and `ollama pull` panics on "$HOME is not defined"
-    // (ollama/ollama#8756): the instance would boot with no model. The CLI talks to the
-    // service it just started.
-    "export HOME=/root",
-    `export OLLAMA_HOST=127.0.0.1:${OLLAMA_PORT}`,
-    ...options.models.map(
-      (model) =>
-        `until ollama pull ${model}; do echo "pull ${model} failed, retrying"; sleep 15; done`,
-    ),
   );
   return userData;
 }

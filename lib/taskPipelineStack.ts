@@ -53,7 +53,7 @@ export class TaskPipelineStack extends Stack {
 
     this.network = new Network(this, "Network", {
       maxAzs: settings.network.maxAzs,
-      internetEgressForOllama: settings.ollama.mode === "instance",
+      endpointAzs: settings.network.endpointAzs,
       flowLogRetention: logRetention,
       removalPolicy,
     });
@@ -77,8 +77,9 @@ export class TaskPipelineStack extends Stack {
     this.ollama = new Ollama(this, "Ollama", {
       settings: settings.ollama,
       vpc: this.network.vpc,
-      endpointSubnets: this.network.isolatedSubnets,
-      instanceSubnets: this.network.egressSubnets,
+      endpointSubnets: this.network.endpointSubnets,
+      instanceSubnets: this.network.isolatedSubnets,
+      removalPolicy,
       parallelRequests: settings.executor.maxConcurrency,
       terminationProtection: removalPolicy === RemovalPolicy.RETAIN,
     });
@@ -113,7 +114,11 @@ export class TaskPipelineStack extends Stack {
     // ($7.30 a month each in us-east-1). The rotation Lambda, where rotation is on, has one.
     this.network.grantEndpointAccess(this.executor, "rdsData", "sqs");
     this.ollama.grantConnect(this.executor);
-    if (this.ollama.instance) {
+    if (
+      this.ollama.instance &&
+      settings.ollama.mode === "instance" &&
+      settings.ollama.sessionManager
+    ) {
       this.network.grantEndpointAccess(this.ollama.instance, "ssm", "ssmMessages", "ec2Messages");
     }
     // No tick before the tables exist.

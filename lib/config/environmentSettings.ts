@@ -38,10 +38,31 @@ const removalPolicy = z.enum(["destroy", "retain"], {
   error: 'must be "destroy" or "retain"',
 });
 
-const NetworkSchema = z.strictObject({
-  /** Availability zones for the subnets (an env-agnostic stack gets at most 2). */
-  maxAzs: whole(1, 3),
-});
+const NetworkSchema = z
+  .strictObject({
+    /**
+     * Availability zones for the subnets (an env-agnostic stack gets at most 2). Aurora
+     * needs 2: a DB subnet group must cover at least two AZs
+     * (docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html).
+     */
+    maxAzs: whole(2, 3),
+    /**
+     * AZs that get the interface endpoints (each costs $0.01 per AZ-hour, $7.30 a month).
+     * One is enough where an AZ outage may delay tasks (the schedule retries; a Lambda in
+     * another AZ still resolves the endpoint's DNS and reaches it across AZs); default: all.
+     */
+    endpointAzs: whole(1, 3).optional(),
+  })
+  .check((ctx) => {
+    if ((ctx.value.endpointAzs ?? 0) > ctx.value.maxAzs) {
+      ctx.issues.push({
+        code: "custom",
+        input: ctx.value.endpointAzs,
+        path: ["endpointAzs"],
+        message: `must be at most maxAzs (${ctx.value.maxAzs})`,
+      });
+    }
+  });
 
 const DatabaseSchema = z
   .strictObject({

@@ -56,6 +56,12 @@ const OllamaInstanceSchema = z.strictObject({
     .string()
     .regex(/^\/[A-Za-z0-9_./-]+$/, { error: "must be an SSM parameter name starting with /" })
     .optional(),
+  /**
+   * Session Manager access to the instance (its three interface endpoints, $21.90 a month
+   * per AZ, and AWS's SSM policy on its role). Off by default: the instance needs no
+   * shell to serve; turn it on to debug one.
+   */
+  sessionManager: z.boolean({ error: "must be true or false" }).default(false),
   /** Pin the Ollama release installed at boot (e.g. 0.12.6); omitted: the latest. */
   version: z
     .string()

@@ -63,11 +63,14 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
         NODE_OPTIONS: "--enable-source-maps",
       });
     }
-    // Theirs plus CDK's custom-resource framework Lambda, and where the stack's data goes
-    // with it (removalPolicy destroy) CDK's Lambda that empties the payload bucket.
-    const emptiesBucket = environmentIn(cdkJsonContext(), name).removalPolicy === "destroy" ? 1 : 0;
+    // Theirs plus CDK's custom-resource framework Lambda; where the stack's data goes with
+    // it (removalPolicy destroy) CDK's Lambda that empties the buckets; where Ollama runs on
+    // an instance, AwsCustomResource's Lambda that starts the staging build.
+    const settings = environmentIn(cdkJsonContext(), name);
+    const emptiesBuckets = settings.removalPolicy === "destroy" ? 1 : 0;
+    const startsBuild = settings.ollama.mode === "instance" ? 1 : 0;
     expect(Object.keys(resourcesOfType(template, "AWS::Lambda::Function"))).toHaveLength(
-      5 + emptiesBucket,
+      5 + emptiesBuckets + startsBuild,
     );
   });
 });

@@ -90,8 +90,8 @@ describe("the executor Lambda", () => {
       expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-name")).toBe("isolated");
       expect(cfn.subnetsWithRouteOut(template).has(subnet)).toBe(false);
     }
-    // dev's VPC does have a route out (the Ollama instance's NAT): just not from these subnets.
-    expect(cfn.subnetsWithRouteOut(template).size).toBeGreaterThan(0);
+    // No subnet of the VPC has a route out: the Ollama instance is staged through S3.
+    expect(cfn.subnetsWithRouteOut(template).size).toBe(0);
   });
 
   it("reaches the RDS Data API and SQS through interface endpoints that admit only it, and needs no Secrets Manager endpoint", () => {
@@ -141,15 +141,50 @@ describe("the executor Lambda", () => {
     expect(dev).toEqual([]);
   });
 
-  it("has no NAT gateway unless Ollama runs on an instance in the VPC", () => {
-    // Prepare / Act
-    const natCount = (name: "dev" | "staging" | "prod" | "localstack") =>
-      Object.keys(cfn.resourcesOfType(synthesized(name).template, "AWS::EC2::NatGateway")).length;
+  it("has no NAT gateway, no internet gateway and no public IP in any environment", () => {
+    for (const name of ["dev", "staging", "prod", "localstack"] as const) {
+      // Act
+      const { template } = synthesized(name);
+      const count = (type: string) => Object.keys(cfn.resourcesOfType(template, type)).length;
 
-    // Assess
-    expect(natCount("prod")).toBe(0); // privateLink
-    expect(natCount("localstack")).toBe(0); // external
-    expect(natCount("dev")).toBe(1); // instance: installs Ollama and pulls models
+      // Assess
+      expect(count("AWS::EC2::NatGateway"), name).toBe(0);
+      expect(count("AWS::EC2::InternetGateway"), name).toBe(0);
+      expect(count("AWS::EC2::EIP"), name).toBe(0);
+    }
+  });
+
+  it("puts every interface endpoint in the environment's endpointAzs AZs (dev and staging 1, prod 2)", () => {
+    for (const [name, azs] of [
+      ["dev", 1],
+      ["staging", 1],
+      ["prod", 2],
+    ] as const) {
+      // Act
+      const interfaces = Object.values(
+        cfn.resourcesOfType(synthesized(name).template, "AWS::EC2::VPCEndpoint"),
+      ).filter((e) => e.Properties?.VpcEndpointType === "Interface");
+
+      // Assess
+      expect(interfaces.length, name).toBeGreaterThan(0);
+      for (const endpoint of interfaces) {
+        expect(cfn.property<unknown[]>(endpoint, "SubnetIds"), name).toHaveLength(azs);
+      }
+    }
+    // Aurora keeps two AZs: a DB subnet group must cover at least two.
+    const [, group] = cfn.onlyResource(synthesized("dev").template, "AWS::RDS::DBSubnetGroup");
+    expect(cfn.property<unknown[]>(group, "SubnetIds")).toHaveLength(2);
+  });
+
+  it("calls only AWS services it has an endpoint for: the Data API and SQS (interface), DynamoDB and S3 (gateway)", () => {
+    // Act
+    const { template } = synthesized("dev");
+    const services = Object.values(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint")).map(
+      (e) => /\.([a-z0-9-]+)$/.exec(cfn.joinedText(e.Properties?.ServiceName))?.[1],
+    );
+
+    // Assess: dev runs the instance without Session Manager and does not rotate its secret
+    expect(services.sort()).toEqual(["dynamodb", "rds-data", "s3", "sqs"]);
   });
 
   it("times out after the claim window plus one LLM call plus a margin, and says so in EXECUTOR_TIMEOUT_MS", () => {

@@ -2,7 +2,7 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { Match } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { loadEnvironment } from "../../lib/config/loadEnvironment";
-import { cdkJsonContext, synthesized } from "./support/synth";
+import { cdkJsonContext, environmentIn, synthesize, synthesized } from "./support/synth";
 import type { CfnResource } from "./support/template";
 import * as cfn from "./support/template";
 
@@ -45,7 +45,7 @@ describe("Ollama on an instance in the VPC (dev)", () => {
     expect(intoInstance).toEqual(rules);
   });
 
-  it("has no public address, requires IMDSv2, encrypts its volume and is SSM-managed", () => {
+  it("has no public address and no route out, requires IMDSv2, encrypts its volume, and has no Session Manager unless opted in", () => {
     // Prepare
     const { template } = synthesized("dev");
 
@@ -67,10 +67,34 @@ describe("Ollama on an instance in the VPC (dev)", () => {
         },
       ],
     });
-    expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Private");
+    expect(cfn.subnetTag(template, subnet, "aws-cdk:subnet-type")).toBe("Isolated");
+    expect(cfn.subnetsWithRouteOut(template).has(subnet)).toBe(false);
     template.hasResourceProperties("AWS::EC2::LaunchTemplate", {
       LaunchTemplateData: { MetadataOptions: { HttpTokens: "required" } },
     });
+    const managed = JSON.stringify(cfn.resourcesOfType(template, "AWS::IAM::Role"));
+    expect(managed).not.toContain("AmazonSSMManagedInstanceCore");
+    const endpoints = JSON.stringify(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint"));
+    for (const service of ["ssm", "ssmmessages", "ec2messages"]) {
+      expect(endpoints).not.toContain(`.${service}"`);
+    }
+  });
+
+  it("gets Session Manager's policy and its three endpoints, open to the instance only, when opted in", () => {
+    // Prepare
+    const { template } = synthesize("dev", {
+      editContext: (context) => {
+        environmentIn(context, "dev").ollama.sessionManager = true;
+      },
+    });
+
+    // Act
+    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
+    const instanceGroup = cfn.referencedId(
+      cfn.property<{ GroupSet: unknown[] }[]>(instance, "NetworkInterfaces")[0]?.GroupSet[0],
+    );
+
+    // Assess
     template.hasResourceProperties("AWS::IAM::Role", {
       AssumeRolePolicyDocument: {
         Statement: [Match.objectLike({ Principal: { Service: "ec2.amazonaws.com" } })],
@@ -80,57 +104,123 @@ describe("Ollama on an instance in the VPC (dev)", () => {
       ],
     });
     for (const service of ["ssm", "ssmmessages", "ec2messages"]) {
-      template.hasResourceProperties("AWS::EC2::VPCEndpoint", {
-        ServiceName: {
-          "Fn::Join": ["", ["com.amazonaws.", { Ref: "AWS::Region" }, `.${service}`]],
-        },
-      });
+      const endpoint = Object.values(cfn.resourcesOfType(template, "AWS::EC2::VPCEndpoint")).find(
+        (e) => cfn.joinedText(e.Properties?.ServiceName).endsWith(`.${service}`),
+      );
+      const groups = cfn.property<unknown[]>(endpoint, "SecurityGroupIds").map(cfn.referencedId);
+      const sources = cfn
+        .ingressRules(template)
+        .filter((r) => groups.includes(r.groupId))
+        .map((r) => cfn.referencedId(r.rule.SourceSecurityGroupId));
+      expect(sources, service).toEqual([instanceGroup]);
+      expect(cfn.property<unknown[]>(endpoint, "SubnetIds"), service).toHaveLength(1);
     }
   });
 
-  it("installs Ollama and pulls every model of the settings at boot, listening on 11434", () => {
+  it("installs Ollama and its models from the S3 stage at first boot, listening on 11434, with the environment's context length", () => {
+    for (const name of ["dev", "staging"] as const) {
+      // Prepare
+      const { ollama } = loadEnvironment(cdkJsonContext().environments, name).settings;
+      if (ollama.mode !== "instance") throw new Error(`${name} should run an instance`);
+      const { template } = synthesized(name);
+
+      // Act
+      const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
+      const userData = cfn.joinedText(
+        cfn.property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
+      );
+
+      // Assess
+      expect(userData).not.toContain("https://ollama.com");
+      expect(userData).toMatch(/until aws s3 --region .* cp "\$STAGE\/manifest.json"/);
+      expect(userData).toContain('sync "$STAGE/models" /usr/share/ollama/models');
+      expect(userData).toMatch(
+        /STAGE="s3:\/\/<OllamaStagingBucket[0-9A-F]+>\/ollama\/[0-9a-f]{16}"/,
+      );
+      expect(userData).toContain('Environment="OLLAMA_HOST=0.0.0.0:11434"');
+      expect(userData).toContain(`Environment="OLLAMA_CONTEXT_LENGTH=${ollama.contextLength}"`);
+      expect(userData).toContain("systemctl enable --now ollama");
+    }
+  });
+
+  it("stages them with a CodeBuild project outside the VPC, started on deploy, writing only its prefix", () => {
     // Prepare
     const { models } = loadEnvironment(cdkJsonContext().environments, "dev").settings.ollama;
     const { template } = synthesized("dev");
 
     // Act
-    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
-    const userData = cfn.joinedText(
-      cfn.property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
+    const [projectId, project] = cfn.onlyResource(template, "AWS::CodeBuild::Project");
+    const environment = cfn.property<{
+      Type: string;
+      EnvironmentVariables: { Name: string; Value: unknown }[];
+    }>(project, "Environment");
+    const variables = Object.fromEntries(
+      environment.EnvironmentVariables.map((v) => [v.Name, cfn.joinedText(v.Value)]),
     );
+    const buildSpec = cfn.joinedText(
+      cfn.property<{ BuildSpec: unknown }>(project, "Source").BuildSpec,
+    );
+    const start = Object.values(cfn.resourcesOfType(template, "Custom::AWS")).at(0);
+    const projectRole = cfn.referencedId(project.Properties?.ServiceRole);
+    const projectS3 = cfn
+      .policyStatements(template)
+      .filter((st) => st.roles.includes(projectRole as string))
+      .filter((st) => cfn.actionsOf(st).some((a) => a.startsWith("s3:")));
 
     // Assess
-    expect(userData).toContain("https://ollama.com/install.sh");
-    expect(userData).toContain('Environment="OLLAMA_HOST=0.0.0.0:11434"');
-    expect(models.length).toBeGreaterThan(1);
-    for (const model of models) expect(userData).toContain(`ollama pull ${model};`);
+    expect(project.Properties?.VpcConfig).toBeUndefined();
+    expect(environment.Type).toBe("ARM_CONTAINER"); // m7g: arm64, as the instance
+    expect(variables.MODELS).toBe(models.join(" "));
+    expect(variables.STAGE).toMatch(/\/ollama\/[0-9a-f]{16}$/);
+    expect(buildSpec).toContain("https://ollama.com/install.sh");
+    expect(buildSpec).toContain('ollama pull \\"$model\\"');
+    expect(buildSpec.indexOf("manifest.json")).toBeGreaterThan(buildSpec.indexOf("s3 sync"));
+    expect(JSON.stringify(start?.Properties?.Create)).toContain("startBuild");
+    expect(JSON.stringify(start?.Properties?.Create)).toContain(projectId);
+    for (const statement of projectS3) {
+      for (const resource of cfn.resourcesOf(statement)) {
+        expect(cfn.joinedText(resource)).toMatch(
+          /^arn:.*<OllamaStagingBucket[0-9A-F]+>(\/ollama\/[0-9a-f]{16}\/\*)?$|<OllamaStagingBucket[0-9A-F]+>(\/ollama\/[0-9a-f]{16}\/\*)?$/,
+        );
+      }
+    }
   });
 
-  it("gives the model pulls a HOME (ollama/ollama#8756) and the service the environment's context length", () => {
+  it("keeps the stage private, encrypted and TLS only, and lets the instance read its prefix only", () => {
     // Prepare
-    const environments = cdkJsonContext().environments;
-    const contexts = (["dev", "staging"] as const).map((name) => {
-      const { ollama } = loadEnvironment(environments, name).settings;
-      if (ollama.mode !== "instance") throw new Error(`${name} should run an instance`);
-      return ollama.contextLength;
-    });
+    const { template } = synthesized("dev");
+    const [bucketId, bucket] = Object.entries(
+      cfn.resourcesOfType(template, "AWS::S3::Bucket"),
+    ).find(([id]) => id.startsWith("OllamaStagingBucket")) as [string, CfnResource];
+    const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
+    const profile = cfn.resourcesOfType(template, "AWS::IAM::InstanceProfile");
+    const role = cfn.referencedId(
+      (Object.values(profile)[0]?.Properties?.Roles as unknown[])[0],
+    ) as string;
 
     // Act
-    const userData = (["dev", "staging"] as const).map((name) => {
-      const [, instance] = cfn.onlyResource(synthesized(name).template, "AWS::EC2::Instance");
-      return cfn.joinedText(
-        cfn.property<{ "Fn::Base64": unknown }>(instance, "UserData")["Fn::Base64"],
-      );
-    });
+    const statements = cfn
+      .policyStatements(template)
+      .filter((st) => st.roles.includes(role))
+      .flatMap((st) => cfn.actionsOf(st).map((a) => [a, cfn.resourcesOf(st).map(cfn.joinedText)]));
 
     // Assess
-    expect(contexts).toEqual([8192, 16384]);
-    for (const [i, text] of userData.entries()) {
-      const home = text.indexOf("export HOME=/root");
-      expect(home).toBeGreaterThan(-1);
-      expect(home).toBeLessThan(text.indexOf("ollama pull "));
-      expect(text).toContain(`Environment="OLLAMA_CONTEXT_LENGTH=${contexts[i]}"`);
-    }
+    expect(instance.Properties?.IamInstanceProfile).toBeDefined();
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } },
+        ],
+      },
+      PublicAccessBlockConfiguration: expect.objectContaining({ BlockPublicPolicy: true }),
+    });
+    expect(statements).toEqual([
+      [
+        "s3:GetObject",
+        [expect.stringMatching(new RegExp(`^<${bucketId}>/ollama/[0-9a-f]{16}/\\*$`))],
+      ],
+      ["s3:ListBucket", [expect.stringContaining(bucketId)]],
+    ]);
   });
 
   it("points the executor's OLLAMA_HOST at the instance's private DNS name", () => {

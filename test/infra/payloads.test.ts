@@ -1,9 +1,11 @@
+import type { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { RETENTION_SECONDS } from "../../functions/core/config/settings";
 import { CHECKPOINT_EXPIRY_DAYS, payloadExpiryDays } from "../../lib/payloads";
 import { synthesized } from "./support/synth";
 import {
   actionsOf,
+  type CfnResource,
   joinedText,
   lambdaEnvironment,
   onlyResource,
@@ -22,13 +24,22 @@ import {
  * granted only the key prefixes it uses.
  */
 
+/** The payload bucket (instance-mode stacks also hold Ollama's staging bucket). */
+function payloadBucket(template: Template): [string, CfnResource] {
+  const found = Object.entries(resourcesOfType(template, "AWS::S3::Bucket")).find(([id]) =>
+    id.startsWith("PayloadsBucket"),
+  );
+  if (!found) throw new Error("no payload bucket");
+  return found;
+}
+
 describe("the payload bucket", () => {
   it("is encrypted, private, TLS only, and expires what no task can still hold", () => {
     // Prepare
     const { template } = synthesized("dev");
 
     // Act
-    const [bucketId, bucket] = onlyResource(template, "AWS::S3::Bucket");
+    const [bucketId, bucket] = payloadBucket(template);
     const policy = Object.values(resourcesOfType(template, "AWS::S3::BucketPolicy")).find((p) =>
       referencedIds(p.Properties?.Bucket).has(bucketId),
     );
@@ -76,8 +87,8 @@ describe("the payload bucket", () => {
 
   it("keeps prod's payloads with the stack, and empties dev's bucket on destroy", () => {
     // Act
-    const [, prod] = onlyResource(synthesized("prod").template, "AWS::S3::Bucket");
-    const [, dev] = onlyResource(synthesized("dev").template, "AWS::S3::Bucket");
+    const [, prod] = payloadBucket(synthesized("prod").template);
+    const [, dev] = payloadBucket(synthesized("dev").template);
 
     // Assess
     expect(prod.DeletionPolicy).toBe("Retain");
@@ -116,7 +127,7 @@ describe("the payload bucket", () => {
   it("grants the api and the executor only the prefixes they use, on this bucket only", () => {
     // Prepare
     const { template } = synthesized("dev");
-    const [bucketId] = onlyResource(template, "AWS::S3::Bucket");
+    const [bucketId] = payloadBucket(template);
     const grantsOf = (service: string) => {
       const [, fn] = pipelineFunction(template, service);
       const role = referencedId(fn.Properties?.Role) as string;

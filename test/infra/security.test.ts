@@ -4,7 +4,13 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { describe, expect, it } from "vitest";
 import { addTaskPipeline } from "../../lib/pipelineApp";
-import { cdkJsonContext, ENVIRONMENT_NAMES, synthesized } from "./support/synth";
+import {
+  cdkJsonContext,
+  ENVIRONMENT_NAMES,
+  environmentIn,
+  synthesize,
+  synthesized,
+} from "./support/synth";
 import {
   actionsOf,
   ingressRules,
@@ -27,6 +33,7 @@ const ACKNOWLEDGED_RULES = new Set([
   "AwsSolutions-COG2", // MFA optional where settings say so (dev, localstack)
   "AwsSolutions-COG8", // Essentials feature plan
   "AwsSolutions-EC29", // no termination protection on disposable environments
+  // the Ollama instance, when its settings turn Session Manager on
   "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]",
   "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
   "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
@@ -42,6 +49,11 @@ const ACKNOWLEDGED_RULES = new Set([
   "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/inputs/*]",
   "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/results/*]",
   "AwsSolutions-IAM5[Resource::<payload bucket>.Arn>/checkpoints/*]",
+  // Ollama's stage: one prefix per settings hash; CodeBuild's own log group and reports
+  "AwsSolutions-IAM5[Resource::<staging bucket>.Arn>/ollama/<hash>/*]",
+  "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/<staging build>:*]",
+  "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:report-group/<staging build>-*]",
+  "AwsSolutions-CB4", // the staging build writes to the SSE-S3 bucket, holds no secrets
 ]);
 
 /** AwsSolutions acknowledgments in the construct tree: rule id → reasons. */
@@ -55,7 +67,12 @@ function acknowledgments(root: IConstruct): Map<string, string[]> {
         const id = key
           .replace(/^annotation::/i, "")
           .replace(/<MigrationsHandlerFunction[0-9A-F]{8}\.Arn>/, "<migrate function>.Arn>")
-          .replace(/<PayloadsBucket[0-9A-F]{8}\.Arn>/, "<payload bucket>.Arn>");
+          .replace(/<PayloadsBucket[0-9A-F]{8}\.Arn>/, "<payload bucket>.Arn>")
+          .replace(
+            /<OllamaStagingBucket[0-9A-F]{8}\.Arn>\/ollama\/[0-9a-f]{16}/,
+            "<staging bucket>.Arn>/ollama/<hash>",
+          )
+          .replace(/<OllamaStagingBuild[0-9A-F]{8}>/, "<staging build>");
         if (!id.startsWith("AwsSolutions-")) continue; // CDK's own CloudFormation-Validate ones
         found.set(id, [...(found.get(id) ?? []), String(reason)]);
       }
@@ -234,9 +251,19 @@ describe("cdk-nag AwsSolutions", () => {
     // Prepare
     const all = new Map<string, string[]>();
 
+    // dev with Session Manager on too: its acknowledgment exists only then.
+    const withSessionManager = synthesize("dev", {
+      editContext: (context) => {
+        environmentIn(context, "dev").ollama.sessionManager = true;
+      },
+    }).app;
+
     // Act
-    for (const name of ENVIRONMENT_NAMES) {
-      for (const [id, reasons] of acknowledgments(synthesized(name).app)) {
+    for (const app of [
+      ...ENVIRONMENT_NAMES.map((name) => synthesized(name).app),
+      withSessionManager,
+    ]) {
+      for (const [id, reasons] of acknowledgments(app)) {
         all.set(id, [...(all.get(id) ?? []), ...reasons]);
       }
     }

@@ -116,6 +116,27 @@ describe("cdk.json environments", () => {
     );
   });
 
+  it("refuses interface endpoints in more AZs than the VPC has, and a VPC of one AZ (Aurora needs two)", () => {
+    // Act
+    const tooMany = failureOf(
+      environmentsWith("dev", (dev) => {
+        dev.network.endpointAzs = 3;
+      }),
+      "dev",
+    );
+    const oneAz = failureOf(
+      environmentsWith("dev", (dev) => {
+        dev.network = { maxAzs: 1 };
+      }),
+      "dev",
+    );
+
+    // Assess
+    expect(tooMany).toContain("environments.dev.network.endpointAzs");
+    expect(tooMany).toContain("must be at most maxAzs (2)");
+    expect(oneAz).toContain("environments.dev.network.maxAzs");
+  });
+
   it("bounds Ollama's context length, naming the setting", () => {
     // Prepare
     const environments = environmentsWith("dev", (dev) => {
