@@ -195,7 +195,7 @@ describe("Ollama on an instance in the VPC (dev)", () => {
     const [, instance] = cfn.onlyResource(template, "AWS::EC2::Instance");
     const profile = cfn.resourcesOfType(template, "AWS::IAM::InstanceProfile");
     const role = cfn.referencedId(
-      (Object.values(profile)[0]?.Properties?.Roles as unknown[])[0],
+      cfn.property<unknown[]>(Object.values(profile)[0], "Roles")[0],
     ) as string;
 
     // Act

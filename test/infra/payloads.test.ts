@@ -8,7 +8,6 @@ import {
   type CfnResource,
   joinedText,
   lambdaEnvironment,
-  onlyResource,
   pipelineFunction,
   policyStatements,
   property,
