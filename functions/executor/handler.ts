@@ -210,7 +210,7 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     sqs,
     deps: {
       tasks: withClaimCheck(new TaskStore(sql), payloads, logger),
-      ...(payloads ? { checkpoints: payloadCheckpoints(payloads) } : {}),
+      ...(payloads ? { checkpoints: payloadCheckpoints(payloads, logger) } : {}),
       registry: createTaskTypeRegistry(),
       llm,
       // Its version: answered by a running server at once, with no model loaded.

@@ -2,10 +2,12 @@
  * Checkpoints (core/taskTypes/types.ts Checkpoint) in the payload store: one JSON object per
  * task, `checkpoints/<task id>.json`, overwritten by each save and deleted with the task by
  * retention (claimCheckTasks.ts). A checkpoint is only a head start: one that is missing or
- * unreadable loads as undefined, and the attempt redoes the work.
+ * unreadable loads as undefined, and one that cannot be saved is logged: the attempt
+ * goes on, and a retry redoes the work.
  */
 import { PayloadUnavailableError } from "../errors";
 import type { Checkpoint } from "../taskTypes/types";
+import type { Logger } from "../telemetry/ports";
 import { checkpointKey } from "./claimCheck";
 import type { PayloadStore } from "./port";
 
@@ -13,7 +15,7 @@ export interface Checkpoints {
   forTask(taskId: string): Checkpoint;
 }
 
-export function payloadCheckpoints(store: PayloadStore): Checkpoints {
+export function payloadCheckpoints(store: PayloadStore, logger?: Logger): Checkpoints {
   return {
     forTask(taskId) {
       const key = checkpointKey(taskId);
@@ -29,7 +31,15 @@ export function payloadCheckpoints(store: PayloadStore): Checkpoints {
           }
         },
         async save(state) {
-          await store.put(key, new TextEncoder().encode(JSON.stringify(state)));
+          // A save that fails costs a retry its head start, not the attempt: logged only.
+          try {
+            await store.put(key, new TextEncoder().encode(JSON.stringify(state)));
+          } catch (error) {
+            logger?.warn("saving a checkpoint failed; a retry would start over", {
+              taskId,
+              error,
+            });
+          }
         },
       };
     },

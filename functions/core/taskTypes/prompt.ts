@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { CONTEXT_TOKENS } from "../config/settings";
+import { TaskExecutionError } from "../errors";
 import type { LlmMessage } from "../llm/types";
 import { decimal, fields, text, wholeNumber } from "./inputFields";
 import { parseJsonAnswer, withEnvelope } from "./modelOutput";
@@ -75,15 +77,27 @@ export const promptType: TaskType<PromptInput, PromptOutput> = {
   input: PromptInputSchema,
   output: PromptOutputSchema,
 
-  async run(input, { model, signal, llm, onOutput }) {
+  async run(input, { model, signal, llm, onOutput, contextTokens }) {
     const messages: LlmMessage[] = [];
     if (input.system) messages.push({ role: "system", content: input.system });
     messages.push({ role: "user", content: input.prompt });
+    // The task's num_ctx, else the model's context window: Ollama would otherwise cut a
+    // long prompt to its server default and answer a question it never fully read.
+    const numCtx = input.options?.num_ctx ?? contextTokens ?? CONTEXT_TOKENS.default;
+    // ~4 characters a token on English text, fewer elsewhere: a prompt past this surely
+    // does not fit, and a retry would not change that.
+    const atLeastTokens = Math.ceil((input.prompt.length + (input.system?.length ?? 0)) / 4);
+    if (atLeastTokens > numCtx) {
+      throw new TaskExecutionError(
+        `the prompt is about ${atLeastTokens} tokens or more, over the ${numCtx}-token context of ${model} (num_ctx); shorten it, use summarize for long texts, or a model with a larger context (OLLAMA_CONTEXT_LENGTHS)`,
+        false,
+      );
+    }
     const reply = await llm.chat({
       model,
       messages,
       format: input.format,
-      options: input.options,
+      options: { ...input.options, num_ctx: numCtx },
       signal,
       onDelta: onOutput,
     });

@@ -245,6 +245,32 @@ describe("summarize, a text longer than the context (map-reduce)", () => {
 });
 
 describe("prompt", () => {
+  it("sends the model's context window as num_ctx, and refuses a prompt that cannot fit it without calling", async () => {
+    // Prepare
+    server.respondWith(() => "ok");
+    // Act
+    await registry.run(
+      "prompt",
+      { prompt: "x".repeat(30_000) },
+      { ...context(), contextTokens: 8_192 },
+    );
+    const sent = server.calls()[0]?.options;
+    const tooLong = await failureOf(
+      registry.run(
+        "prompt",
+        { prompt: "x".repeat(40_000) },
+        { ...context(), contextTokens: 8_192 },
+      ),
+    );
+    // Assess
+    expect(sent).toMatchObject({ num_ctx: 8_192 });
+    expect(tooLong).toMatchObject({ retryable: false });
+    expect((tooLong as Error).message).toMatch(
+      /about 10000 tokens or more, over the 8192-token context of llama3.2/,
+    );
+    expect(server.calls()).toHaveLength(1);
+  });
+
   it("returns the text answer, sending system prompt and options", async () => {
     // Prepare
     server.respondWith((call) => `You said: ${call.lastUserMessage}`);
