@@ -1,6 +1,7 @@
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { benchApiLatency } from "./apiLatency";
+import { benchBigPayloads } from "./bigPayloads";
 import { benchFairness } from "./fairness";
 import { benchLlmUtilization } from "./llmUtilization";
 import { benchPgBoss } from "./pgBoss";
@@ -72,6 +73,10 @@ const FULL = {
   retentionWaveGapMs: 8_000,
   /** The least RETENTION_SECONDS accepts. */
   retentionSeconds: 60,
+  /** Big tasks: a 1 MB input and a 64 KB result (both past the inline budgets). */
+  payloadTasks: 100,
+  payloadInputBytes: 1_000_000,
+  payloadResultBytes: 64_000,
 };
 const QUICK: typeof FULL = {
   ...FULL,
@@ -85,6 +90,7 @@ const QUICK: typeof FULL = {
   zeroIdleWindowMs: 10_000,
   zeroCancels: 5,
   retentionTasks: 5_000,
+  payloadTasks: 20,
 };
 
 const args = parseBenchArgs(process.argv.slice(2));
@@ -198,6 +204,16 @@ try {
       requestsPerSecond: sizes.apiRate,
       durationMs: sizes.apiDurationMs,
       warmupMs: sizes.apiWarmupMs,
+      log,
+    });
+  }
+
+  if (args.only.has("payloads")) {
+    partial.payloads = await benchBigPayloads({
+      freshDatabase,
+      tasks: sizes.payloadTasks,
+      inputBytes: sizes.payloadInputBytes,
+      resultBytes: sizes.payloadResultBytes,
       log,
     });
   }

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime,zero,fairness,retention] [--save]`.
+ * `npm run bench -- [--quick] [--only=queue,pgboss,llm,pickup,idle,api,realtime,zero,fairness,retention,payloads] [--save]`.
  * --quick: small counts and short windows, for working on the harness (figures not judged).
  * --save: also write bench/results/latest.json, the copy the README quotes (full runs only).
  */
@@ -14,6 +14,7 @@ export const BENCHMARK_NAMES = [
   "zero",
   "fairness",
   "retention",
+  "payloads",
 ] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 

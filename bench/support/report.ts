@@ -1,4 +1,5 @@
 import type { ApiLatencyResult } from "../apiLatency";
+import type { BigPayloadsResult } from "../bigPayloads";
 import type { FairnessResult } from "../fairness";
 import type { LlmUtilizationResult } from "../llmUtilization";
 import type { PgBossResult, PgBossRun } from "../pgBoss";
@@ -29,6 +30,7 @@ export interface BenchResults {
   scaleToZero?: ScaleToZeroResult;
   fairness?: FairnessResult;
   retentionSoak?: RetentionSoakResult;
+  payloads?: BigPayloadsResult;
   verdicts: Verdict[];
 }
 
@@ -223,7 +225,21 @@ function fairnessLines(results: Omit<BenchResults, "verdicts">): Verdict[] {
       met: soak.peakRows < soak.tasks && soak.finalRows === 0,
     });
   }
+  if (results.payloads) lines.push(...payloadLines(results.payloads));
   return lines;
+}
+
+function payloadLines(p: BigPayloadsResult): Verdict[] {
+  const kb = (bytes: number) => `${int(bytes / 1000)} KB`;
+  return [p.small, p.big].map((run) => ({
+    benchmark: `payloads, ${run.label}: ${int(run.tasks)} tasks, ${kb(run.inputBytes)} in, ${kb(run.resultBytes)} out, created, run, read once, deleted`,
+    figure:
+      `${run.statementsPerTask.total.toFixed(2)} statements/task (create ${run.statementsPerTask.create.toFixed(2)}, run ${run.statementsPerTask.run.toFixed(2)}, read ${run.statementsPerTask.read.toFixed(2)}, retention ${run.statementsPerTask.retention.toFixed(3)}); ` +
+      `S3 ${run.storeRequestsPerTask.puts.toFixed(2)} PUT + ${run.storeRequestsPerTask.gets.toFixed(2)} GET + ${run.storeRequestsPerTask.deletes.toFixed(3)} DeleteObjects per task; ` +
+      `row ${int(run.rowBytesPerTask)} B + objects ${int(run.objectBytesPerTask)} B per task, ${(run.byteOverhead * 100).toFixed(1)}% over the payload`,
+    target: "(reported: same statements as an inline task)",
+    met: null,
+  }));
 }
 
 function scaleToZeroLines(z: ScaleToZeroResult): Verdict[] {

@@ -65,6 +65,9 @@ export class ClaimCheckTasks implements TaskRepository {
   /** Payload store requests made so far (the bench's "S3 requests per big task"). */
   readonly counters: ClaimCheckCounters = { puts: 0, gets: 0, deletes: 0 };
 
+  /** The reference key each create's input was written under (for resolve). */
+  private readonly written = new WeakMap<NewTask, string>();
+
   constructor(
     private readonly inner: TaskRepository,
     private readonly store: PayloadStore,
@@ -84,7 +87,7 @@ export class ClaimCheckTasks implements TaskRepository {
     }
     // A replay: the task that exists keeps its own object; this one is not referenced.
     if (!answer.created) await this.discard([prepared.offloaded]);
-    return { task: await this.resolve(answer.task), created: answer.created };
+    return { task: await this.resolve(answer.task, [newTask]), created: answer.created };
   }
 
   async createBatch(
@@ -105,7 +108,10 @@ export class ClaimCheckTasks implements TaskRepository {
       throw error;
     }
     if (!answer.created) await this.discard(offloaded);
-    return { tasks: await this.resolveAll(answer.tasks), created: answer.created };
+    return {
+      tasks: await mapLimited(answer.tasks, (task) => this.resolve(task, newTasks)),
+      created: answer.created,
+    };
   }
 
   async get(owner: string, id: string): Promise<Task> {
@@ -210,6 +216,7 @@ export class ClaimCheckTasks implements TaskRepository {
         return { task, offloaded: undefined };
       }
       const offloaded = offloadPlan("input", task.input, INLINE_INPUT_BYTES);
+      if (offloaded) this.written.set(task, offloaded.ref.$ref);
       return { task: offloaded ? { ...task, input: offloaded.ref } : task, offloaded };
     });
     if (problems.length > 0) {
@@ -269,8 +276,18 @@ export class ClaimCheckTasks implements TaskRepository {
     return loaded.filter((entry) => entry.unreadable === undefined).map((entry) => entry.task);
   }
 
-  private async resolve(task: Task): Promise<Task> {
-    const [input, result] = await Promise.all([this.load(task.input), this.load(task.result)]);
+  /**
+   * The task with its references loaded. `sent`: the creates' own values, used instead of
+   * reading back an object just written (a replay's differs by key, and is read).
+   */
+  private async resolve(task: Task, sent: readonly NewTask[] = []): Promise<Task> {
+    const own = sent.find(
+      (s) => isPayloadRef(task.input) && this.written.get(s) === task.input.$ref,
+    );
+    const [input, result] = await Promise.all([
+      own ? own.input : this.load(task.input),
+      this.load(task.result),
+    ]);
     return input === task.input && result === task.result ? task : { ...task, input, result };
   }
 
