@@ -55,6 +55,13 @@ const OllamaInstanceSchema = z.strictObject({
     .string()
     .regex(/^\/[A-Za-z0-9_./-]+$/, { error: "must be an SSM parameter name starting with /" })
     .optional(),
+  /**
+   * Stop the instance after this many whole minutes without LLM work (lib/llmPower.ts: a
+   * CloudWatch alarm's EC2 stop action); the executor asks for a start when work comes.
+   * 0 or omitted: never stopped. At most 1,440: an alarm of 1-minute periods looks back a
+   * day at most.
+   */
+  idleStopMinutes: whole(0, 1_440).default(0),
   /** Pin the Ollama release installed at boot (e.g. 0.12.6); omitted: the latest. */
   version: z
     .string()

@@ -80,7 +80,13 @@ export class ExecutorRun {
     const periodicFrom = (intervalMs: number) =>
       deps.trigger === "wake" ? startMs + intervalMs : startMs;
     this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
-    this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
+    this.gate = new LlmGate(
+      deps.llmProbe,
+      deps.logger,
+      tuning.llmRetryMs,
+      deps.llmStarter,
+      tuning.llmStartEveryMs,
+    );
     this.retention = new RetentionSweep(
       {
         tasks: deps.tasks,
@@ -270,6 +276,8 @@ export class ExecutorRun {
   private startAttempt(task: Task, leaseSetAtMs: number): void {
     const { deps } = this;
     const running = this.inflight.start(task, this.clock.now(), leaseSetAtMs);
+    // What keeps the LLM server's instance running (lib/llmPower.ts: its idle alarm).
+    this.recorder.metrics.count("llmActivity");
     void runAttempt(task, {
       registry: deps.registry,
       llm: deps.llm,
