@@ -140,7 +140,10 @@ export class ExecutorRun {
     const hasWork = inflight.finishedCount > 0 || heartbeatIds.length > 0 || claimDue;
     const databaseUp = nowMs >= this.backoff.nextSyncAtMs;
     if (hasWork && databaseUp) {
-      await this.sync(freeSlots, heartbeatIds);
+      // A sync that settles outcomes or heartbeats claims too, but only through an open
+      // gate: a failed attempt made it unknown, and a claim before the probe would hand the
+      // next tasks to a server that is gone (each burning an attempt).
+      await this.sync(this.gate.open ? freeSlots : 0, heartbeatIds);
     } else if (databaseUp && nowMs >= this.cancelWatch.nextAt(inflight)) {
       await this.cancelWatch.check(inflight, nowMs);
     } else if (this.idleCandidate && databaseUp) {
