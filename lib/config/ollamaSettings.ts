@@ -99,6 +99,21 @@ export const OllamaSchema = z
     },
   )
   .check((ctx) => {
+    // LlmActivity counts an attempt when it starts: an instance stopped sooner than one LLM
+    // call may last could be stopped under a call that is still running.
+    const value = ctx.value;
+    if (
+      value.mode === "instance" &&
+      value.idleStopMinutes > 0 &&
+      value.idleStopMinutes * 60_000 <= value.llmTimeoutMs
+    ) {
+      ctx.issues.push({
+        code: "custom",
+        input: value.idleStopMinutes,
+        path: ["idleStopMinutes"],
+        message: `must be longer than one LLM call may last (llmTimeoutMs ${value.llmTimeoutMs} ms), or 0 (never stop)`,
+      });
+    }
     if (!ctx.value.models.includes(ctx.value.defaultModel)) {
       ctx.issues.push({
         code: "custom",

@@ -147,6 +147,15 @@ describe("cdk.json environments", () => {
     expect(message).toContain("environments.dev.ollama.idleStopMinutes");
     expect(message).toContain("2000");
     expect(settings.ollama).toMatchObject({ mode: "instance", idleStopMinutes: 0 });
+    const shorterThanACall = failureOf(
+      environmentsWith("dev", (dev) => {
+        dev.ollama.idleStopMinutes = 2;
+        dev.ollama.llmTimeoutMs = 180_000;
+      }),
+      "dev",
+    );
+    expect(shorterThanACall).toContain("environments.dev.ollama.idleStopMinutes");
+    expect(shorterThanACall).toContain("longer than one LLM call");
   });
 
   it("requires reserved concurrency, when set, to cover the invocations that overlap", () => {
