@@ -195,10 +195,12 @@ export class Monitoring extends Construct {
       graph("Run duration (ms)", percentiles("runDuration")),
     );
     this.dashboard.addWidgets(
-      graph("LLM tokens", [
-        executorMetric("promptTokens", "Sum"),
-        executorMetric("completionTokens", "Sum"),
-      ]),
+      graph(
+        "LLM tokens",
+        [executorMetric("promptTokens", "Sum"), executorMetric("completionTokens", "Sum")],
+        // Attempts started: what keeps a stop-when-idle Ollama instance up (lib/llmPower.ts).
+        [executorMetric("llmActivity", "Sum")],
+      ),
       graph(
         "Executor loop",
         [executorMetric("executorLoops", "Sum")],

@@ -6,6 +6,7 @@ import type { EnvironmentSettings } from "./config/environmentSettings";
 import { Database } from "./database";
 import { Executor } from "./executor";
 import { FailedTasksQueue } from "./failedTasksQueue";
+import { LlmPower } from "./llmPower";
 import { Migrations } from "./migrations";
 import { Monitoring } from "./monitoring";
 import { Network } from "./network";
@@ -39,6 +40,8 @@ export class TaskPipelineStack extends Stack {
   readonly realtime: Realtime;
   readonly wake: Wake;
   readonly payloads: Payloads;
+  /** The Ollama instance stopped when idle, started by work (instance mode with idleStopMinutes). */
+  readonly llmPower?: LlmPower;
 
   constructor(scope: Construct, id: string, props: TaskPipelineStackProps) {
     super(scope, id, props);
@@ -120,6 +123,21 @@ export class TaskPipelineStack extends Stack {
       settings.ollama.sessionManager
     ) {
       this.network.grantEndpointAccess(this.ollama.instance, "ssm", "ssmMessages", "ec2Messages");
+    }
+    // The LLM server off when idle (docs/design.md): stopped by an alarm, started on demand.
+    if (
+      this.ollama.instance &&
+      settings.ollama.mode === "instance" &&
+      settings.ollama.idleStopMinutes > 0
+    ) {
+      this.llmPower = new LlmPower(this, "LlmPower", {
+        environmentName,
+        instance: this.ollama.instance,
+        idleStopMinutes: settings.ollama.idleStopMinutes,
+        logRetention,
+        removalPolicy,
+      });
+      this.llmPower.grantRequestStart(this.executor.function);
     }
     // No tick before the tables exist.
     this.executor.schedule.node.addDependency(this.migrations.resource);

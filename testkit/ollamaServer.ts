@@ -159,6 +159,15 @@ export interface OllamaTestServer {
   reset(): void;
   /** Drops open connections (their calls count as aborted) and closes the port. */
   stop(): Promise<void>;
+  /**
+   * A server that is off, then starting: drops open connections and closes the listening
+   * socket (a connection is then refused by the OS: real TCP refusal, ECONNREFUSED), and
+   * listens on the same port again after `ms`. Resolves once the port is closed; `reopened`
+   * once it listens again.
+   */
+  refuseFor(ms: number): Promise<{ reopened: Promise<void> }>;
+  /** Whether it listens now (false between refuseFor and its reopening). */
+  readonly listening: boolean;
 }
 
 export const DEFAULT_TEST_MODEL = "llama3.2";
@@ -509,6 +518,24 @@ export async function startOllamaServer(
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+    },
+    async refuseFor(ms) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+      const reopened = new Promise<void>((resolve, reject) => {
+        setTimeout(() => {
+          server.once("error", reject);
+          server.listen(port, "127.0.0.1", () => {
+            server.off("error", reject);
+            resolve();
+          });
+        }, ms);
+      });
+      return { reopened };
+    },
+    get listening() {
+      return server.listening;
     },
   };
 }

@@ -21,6 +21,8 @@ import { ExecutorEventSchema, isWake } from "../core/executor/scheduleEvent";
 import { type ExecutorSummary, emptyCounts } from "../core/executor/summary";
 import { describeFieldIssues, toFieldIssues } from "../core/fieldIssues";
 import { createLlmClient, type LlmClient } from "../core/llm";
+import { createSqsLlmStarter } from "../core/llm/sqsStarter";
+import type { LlmStarter } from "../core/llm/starter";
 import { type Checkpoints, payloadCheckpoints } from "../core/payloads/checkpoints";
 import { payloadStoreFromSettings, withClaimCheck } from "../core/payloads/fromSettings";
 import { createTaskEvents } from "../core/realtime/fromSettings";
@@ -32,6 +34,7 @@ import { TaskStore } from "../core/tasks/store";
 import { createTaskTypeRegistry, type TaskTypeRegistry } from "../core/taskTypes/registry";
 import { createEmfMetrics } from "../core/telemetry/emf";
 import { createServiceLogger, type InvocationInfo } from "../core/telemetry/logger";
+import { METRICS } from "../core/telemetry/metricNames";
 import type { LogFields, Logger, Metrics } from "../core/telemetry/ports";
 import { type WakePorts, wakePortsFromSettings } from "../core/wake/fromSettings";
 import type { DueMarker } from "../core/wake/ports";
@@ -66,6 +69,8 @@ export interface ExecutorHandlerDeps {
   llmProbe?: () => Promise<unknown>;
   /** Where task types keep partial work across attempts (the payload store). */
   checkpoints?: Checkpoints;
+  /** Asks for the LLM server to be started while it does not answer. */
+  llmStarter?: LlmStarter;
 }
 
 export type ExecutorHandler = (event: unknown, context: Context) => Promise<ExecutorSummary>;
@@ -117,6 +122,7 @@ export function createExecutorHandler(
           tuning: d.tuning,
           dueMarker: d.dueMarker,
           llmProbe: d.llmProbe,
+          llmStarter: d.llmStarter,
           firstClaimAtMs,
           trigger: isWake(parsed.data) ? "wake" : "tick",
           events: d.events,
@@ -183,11 +189,23 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
   if (container) return container;
   const environment = env.PIPELINE_ENV || "local";
   const logger = createServiceLogger({ service: "executor", environment });
-  const metrics = createEmfMetrics({ service: "executor", environment });
   // A bad setting stops here with its name, on every invocation until it is fixed.
   const database = readSettings(DatabaseSettingsSchema, env);
   const ollama = readSettings(OllamaSettingsSchema, env);
   const executor = readSettings(ExecutorSettingsSchema, env);
+  const metrics = createEmfMetrics({
+    service: "executor",
+    environment,
+    // The LLM server's idle alarm (lib/llmPower.ts) watches LlmActivity for its instance.
+    ...(executor.LLM_INSTANCE_ID
+      ? {
+          perInstance: {
+            instanceId: executor.LLM_INSTANCE_ID,
+            names: [METRICS.llmActivity.name],
+          },
+        }
+      : {}),
+  });
   const wake = wakeOverride ?? wakePortsFromSettings(readSettings(WakeSettingsSchema, env));
   const realtime = readSettings(RealtimeSettingsSchema, env);
   const payloads = payloadStoreFromSettings(readSettings(PayloadSettingsSchema, env));
@@ -198,7 +216,9 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
     pg: { max: 3 },
   });
   const queueUrl = executor.FAILED_TASKS_QUEUE_URL;
-  const sqs = queueUrl || realtime.REALTIME_QUEUE_URL ? new SQSClient({}) : undefined;
+  const startQueueUrl = executor.LLM_START_QUEUE_URL;
+  const sqs =
+    queueUrl || realtime.REALTIME_QUEUE_URL || startQueueUrl ? new SQSClient({}) : undefined;
   const notifier =
     sqs && queueUrl
       ? createSqsFailedTaskNotifier({ sqs, queueUrl, logger, metrics })
@@ -215,6 +235,9 @@ function loadContainer(env: Record<string, string | undefined> = process.env): C
       llm,
       // Its version: answered by a running server at once, with no model loaded.
       llmProbe: () => llm.version({ timeoutMs: LLM_PROBE_TIMEOUT_MS }),
+      ...(sqs && startQueueUrl
+        ? { llmStarter: createSqsLlmStarter({ sqs, queueUrl: startQueueUrl }) }
+        : {}),
       ...(wake.scaleToZero ? { dueMarker: wake.marker } : {}),
       notifier,
       settings: { ...executor, ...ollama },

@@ -62,6 +62,13 @@ const OllamaInstanceSchema = z.strictObject({
    * shell to serve; turn it on to debug one.
    */
   sessionManager: z.boolean({ error: "must be true or false" }).default(false),
+  /**
+   * Stop the instance after this many whole minutes without LLM work (lib/llmPower.ts: a
+   * CloudWatch alarm's EC2 stop action); the executor asks for a start when work comes.
+   * 0 or omitted: never stopped. At most 1,440: an alarm of 1-minute periods looks back a
+   * day at most.
+   */
+  idleStopMinutes: whole(0, 1_440).default(0),
   /** Pin the Ollama release installed at boot (e.g. 0.12.6); omitted: the latest. */
   version: z
     .string()
@@ -99,6 +106,21 @@ export const OllamaSchema = z
     },
   )
   .check((ctx) => {
+    // LlmActivity counts an attempt when it starts: an instance stopped sooner than one LLM
+    // call may last could be stopped under a call that is still running.
+    const value = ctx.value;
+    if (
+      value.mode === "instance" &&
+      value.idleStopMinutes > 0 &&
+      value.idleStopMinutes * 60_000 <= value.llmTimeoutMs
+    ) {
+      ctx.issues.push({
+        code: "custom",
+        input: value.idleStopMinutes,
+        path: ["idleStopMinutes"],
+        message: `must be longer than one LLM call may last (llmTimeoutMs ${value.llmTimeoutMs} ms), or 0 (never stop)`,
+      });
+    }
     if (!ctx.value.models.includes(ctx.value.defaultModel)) {
       ctx.issues.push({
         code: "custom",

@@ -13,7 +13,7 @@ import { projectPath } from "../paths";
 
 export interface PipelineFunctionProps {
   /** `functions/<name>/handler.ts` is the entry; also the service name in logs and metrics. */
-  readonly name: "api" | "executor" | "migrate" | "realtimeRelay";
+  readonly name: "api" | "executor" | "migrate" | "realtimeRelay" | "llmStarter";
   /** The deployment environment's name (PIPELINE_ENV, the metrics' `environment` dimension). */
   readonly environmentName: string;
   readonly environment: Readonly<Record<string, string>>;

@@ -46,7 +46,7 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
     expect(arns.filter((arn) => !/^arn:aws[a-z-]*:serverlessrepo:/.test(arn))).toEqual([]);
   }, 180_000); // The first synth of the file loads CloudFormation's resource schemas.
 
-  it("has the four pipeline Lambdas, each told its environment and service", () => {
+  it("has the pipeline Lambdas (the LLM starter where the instance stops when idle), each told its environment and service", () => {
     // Prepare
     const { template } = synthesizeValidated(name);
 
@@ -54,7 +54,10 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
     const functions = pipelineFunctions(template);
 
     // Assess
-    expect(Object.keys(functions).sort()).toEqual(["api", "executor", "migrate", "realtimeRelay"]);
+    const starter = name === "dev" || name === "staging" ? ["llmStarter"] : [];
+    expect(Object.keys(functions).sort()).toEqual(
+      ["api", "executor", ...starter, "migrate", "realtimeRelay"].sort(),
+    );
     for (const [service, [, fn]] of Object.entries(functions)) {
       expect(lambdaEnvironment(fn)).toMatchObject({
         PIPELINE_ENV: name,
@@ -70,7 +73,7 @@ describe.each(ENVIRONMENT_NAMES)("environment %s", (name) => {
     const emptiesBuckets = settings.removalPolicy === "destroy" ? 1 : 0;
     const startsBuild = settings.ollama.mode === "instance" ? 1 : 0;
     expect(Object.keys(resourcesOfType(template, "AWS::Lambda::Function"))).toHaveLength(
-      5 + emptiesBuckets + startsBuild,
+      5 + emptiesBuckets + startsBuild + starter.length,
     );
   });
 });

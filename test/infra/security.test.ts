@@ -38,11 +38,12 @@ const ACKNOWLEDGED_RULES = new Set([
   "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
   "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]",
   "AwsSolutions-IAM5[Resource::<migrate function>.Arn>:*]", // provider may invoke the migrate function's versions
+  "AwsSolutions-IAM5[Resource::*]", // the LLM starter's PutMetricData (no resource; namespace condition)
   "AwsSolutions-L1", // Node.js 22 pinned
   "AwsSolutions-RDS10", // no deletion protection on disposable environments
   "AwsSolutions-RDS11", // default port, reachable by no client
   "AwsSolutions-SMG4", // no rotation where settings set none
-  "AwsSolutions-SQS3", // the DLQ, the terminal failed-tasks queue, the wake queue
+  "AwsSolutions-SQS3", // the DLQs, the terminal failed-tasks queue, the wake queue
   "AwsSolutions-DDB3", // the due marker: one item, a cache of the tasks table
   "AwsSolutions-S1", // the payload bucket: no server access logs
   // the payload bucket's key prefixes, granted per prefix to the api and the executor
@@ -179,7 +180,7 @@ describe("IAM", () => {
 });
 
 describe("queues", () => {
-  it("encrypts every queue (failed tasks, schedule DLQ, real-time relay, wake) and refuses plain-HTTP access to them", () => {
+  it("encrypts every queue (failed tasks, schedule DLQ, real-time relay, wake, LLM start and its DLQ) and refuses plain-HTTP access to them", () => {
     for (const name of ["dev", "prod"] as const) {
       // Prepare
       const { template } = synthesized(name);
@@ -203,7 +204,9 @@ describe("queues", () => {
           }),
         );
       }
-      expect(Object.keys(queues)).toHaveLength(4);
+      // Plus the LLM start queue and its DLQ where the instance stops when idle (dev).
+      const llmPower = name === "dev" ? 2 : 0;
+      expect(Object.keys(queues), name).toHaveLength(4 + llmPower);
     }
   });
 

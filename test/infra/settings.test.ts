@@ -151,6 +151,34 @@ describe("cdk.json environments", () => {
     expect(message).toContain("1000");
   });
 
+  it("bounds the idle stop minutes, naming the setting, and reads absent as never", () => {
+    // Prepare
+    const bad = environmentsWith("dev", (dev) => {
+      dev.ollama.idleStopMinutes = 2_000;
+    });
+    const absent = environmentsWith("dev", (dev) => {
+      delete dev.ollama.idleStopMinutes;
+    });
+
+    // Act
+    const message = failureOf(bad, "dev");
+    const { settings } = loadEnvironment(absent, "dev");
+
+    // Assess
+    expect(message).toContain("environments.dev.ollama.idleStopMinutes");
+    expect(message).toContain("2000");
+    expect(settings.ollama).toMatchObject({ mode: "instance", idleStopMinutes: 0 });
+    const shorterThanACall = failureOf(
+      environmentsWith("dev", (dev) => {
+        dev.ollama.idleStopMinutes = 2;
+        dev.ollama.llmTimeoutMs = 180_000;
+      }),
+      "dev",
+    );
+    expect(shorterThanACall).toContain("environments.dev.ollama.idleStopMinutes");
+    expect(shorterThanACall).toContain("longer than one LLM call");
+  });
+
   it("requires reserved concurrency, when set, to cover the invocations that overlap", () => {
     // Prepare: prod's executor runs 60 + 300 + 10 = 370 s, started every 60 s: 7 at once.
     const environments = environmentsWith("prod", (prod) => {

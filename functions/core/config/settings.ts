@@ -155,6 +155,11 @@ export const OllamaSettingsSchema = z
   });
 export type OllamaSettings = z.infer<typeof OllamaSettingsSchema>;
 
+/** An EC2 instance id (LLM_INSTANCE_ID). */
+const instanceId = z
+  .string({ error: "LLM_INSTANCE_ID must be set (the Ollama instance's id)" })
+  .regex(/^i-[0-9a-f]{8,17}$/, { error: "LLM_INSTANCE_ID must be an EC2 instance id (i-...)" });
+
 export const ExecutorSettingsSchema = z
   .object({
     /** Lease length; in-flight tasks heartbeat every third of it. */
@@ -183,6 +188,13 @@ export const ExecutorSettingsSchema = z
     ),
     /** Optional: where tasks that end failed are reported. */
     FAILED_TASKS_QUEUE_URL: url("FAILED_TASKS_QUEUE_URL").optional(),
+    /**
+     * Optional: where a start of the stopped LLM server is asked for (lib/llmPower.ts; only
+     * an `instance` Ollama with idleStopMinutes). Absent: nothing is started.
+     */
+    LLM_START_QUEUE_URL: url("LLM_START_QUEUE_URL").optional(),
+    /** Optional: the LLM server's instance, named by the LlmActivity metric its idle alarm watches. */
+    LLM_INSTANCE_ID: instanceId.optional(),
   })
   .check((ctx) => {
     if (ctx.value.RETRY_MAX_MS < ctx.value.RETRY_BASE_MS) {
@@ -227,6 +239,10 @@ export const PayloadSettingsSchema = z.object({
   PAYLOAD_DIR: z.string().min(1, { error: "PAYLOAD_DIR must be a directory path" }).optional(),
 });
 export type PayloadSettings = z.infer<typeof PayloadSettingsSchema>;
+
+/** The LLM starter Lambda (functions/llmStarter, lib/llmPower.ts): the instance it starts. */
+export const LlmStarterSettingsSchema = z.object({ LLM_INSTANCE_ID: instanceId });
+export type LlmStarterSettings = z.infer<typeof LlmStarterSettingsSchema>;
 
 export const ApiSettingsSchema = z.object({
   /** Origins allowed by CORS; `*` allows any (development only). */

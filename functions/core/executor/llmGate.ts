@@ -6,18 +6,32 @@
  * attempt, and it is asked again every `retryMs` until it answers. A retryable failure of an
  * attempt makes the gate unknown again, so at most the attempts already running when the
  * server went away fail, once each.
+ *
+ * A server that is off to save money (docs/design.md "The LLM server off when idle") is
+ * asked for: with a starter, closing the gate requests a start at once, and again at most
+ * every `startEveryMs` (START_REQUEST_EVERY_MS, 60 s) while it stays closed. A start takes
+ * about a minute (instance boot, Ollama, the model load), so one request a minute per
+ * invocation is plenty, and a lost or failed one is repeated by the next. A starter's
+ * error is logged and swallowed: the loop goes on probing.
  */
+import type { LlmStarter } from "../llm/starter";
 import type { Logger } from "../telemetry/ports";
+
+/** At most one start request per this long while the gate stays closed. */
+export const START_REQUEST_EVERY_MS = 60_000;
 
 export class LlmGate {
   private state: "unknown" | "open" | "closed";
   private nextProbeAtMs = 0;
   private closedSinceMs: number | undefined;
+  private nextStartAtMs = 0;
 
   constructor(
     private readonly probe: (() => Promise<unknown>) | undefined,
     private readonly logger: Logger,
     private readonly retryMs = 2_000,
+    private readonly starter?: LlmStarter,
+    private readonly startEveryMs = START_REQUEST_EVERY_MS,
   ) {
     // Without a probe (tests of the loop alone, the bench's no-op types) it stays open.
     this.state = probe ? "unknown" : "open";
@@ -59,7 +73,25 @@ export class LlmGate {
       }
       this.state = "closed";
       this.nextProbeAtMs = nowMs + this.retryMs;
+      await this.requestStartIfDue(nowMs);
     }
     return true;
+  }
+
+  /** On closing, then once every `startEveryMs` while closed; errors never escape. */
+  private async requestStartIfDue(nowMs: number): Promise<void> {
+    if (!this.starter || nowMs < this.nextStartAtMs) return;
+    this.nextStartAtMs = nowMs + this.startEveryMs;
+    try {
+      await this.starter.requestStart();
+      this.logger.info("asked for the LLM server to be started", {
+        nextRequestInMs: this.startEveryMs,
+      });
+    } catch (error) {
+      this.logger.warn("could not ask for the LLM server to be started; asking again later", {
+        error,
+        retryInMs: this.startEveryMs,
+      });
+    }
   }
 }

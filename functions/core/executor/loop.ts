@@ -7,6 +7,7 @@
 
 import type { Clock } from "../clock";
 import type { ExecutorSettings, OllamaSettings } from "../config/settings";
+import type { LlmStarter } from "../llm/starter";
 import type { Checkpoints } from "../payloads/checkpoints";
 import type { TaskEvents } from "../realtime/port";
 import type { TaskRepository } from "../tasks/model";
@@ -16,6 +17,7 @@ import type { Logger, Metrics } from "../telemetry/ports";
 import type { DueMarker } from "../wake/ports";
 import { Deadlines, type ExecutorBudget } from "./deadlines";
 import type { FailedTaskNotifier } from "./failedTasks";
+import { START_REQUEST_EVERY_MS } from "./llmGate";
 import { ExecutorRun } from "./run";
 import type { ExecutorSummary } from "./summary";
 
@@ -52,6 +54,8 @@ export interface ExecutorTuning {
   cancelCheckMs: number;
   /** How often a silent LLM server is asked again (./llmGate.ts). */
   llmRetryMs: number;
+  /** While the LLM server does not answer, how often a start is asked for (./llmGate.ts). */
+  llmStartEveryMs: number;
   /** How often retention sweeps (./retention.ts); the first at the invocation's start. */
   retentionIntervalMs: number;
 }
@@ -62,6 +66,7 @@ export const DEFAULT_EXECUTOR_TUNING: ExecutorTuning = {
   metricsFlushIntervalMs: 10_000,
   cancelCheckMs: 1_000,
   llmRetryMs: 2_000,
+  llmStartEveryMs: START_REQUEST_EVERY_MS,
   retentionIntervalMs: 60_000,
 };
 
@@ -90,6 +95,8 @@ export interface ExecutorDeps {
   dueMarker?: DueMarker;
   /** Asks the LLM server whether it answers; nothing is claimed while it does not. */
   llmProbe?: () => Promise<unknown>;
+  /** Asks for a stopped LLM server to be started while the probe fails (none by default). */
+  llmStarter?: LlmStarter;
   /** No claim before this (ms since the epoch): a tick that knows work falls due soon. */
   firstClaimAtMs?: number;
   /**

@@ -83,7 +83,13 @@ export class ExecutorRun {
     const periodicFrom = (intervalMs: number) =>
       deps.trigger === "wake" ? startMs + intervalMs : startMs;
     this.cancelWatch = new CancelWatch(deps, tuning.cancelCheckMs, startMs);
-    this.gate = new LlmGate(deps.llmProbe, deps.logger, tuning.llmRetryMs);
+    this.gate = new LlmGate(
+      deps.llmProbe,
+      deps.logger,
+      tuning.llmRetryMs,
+      deps.llmStarter,
+      tuning.llmStartEveryMs,
+    );
     this.retention = new RetentionSweep(
       {
         tasks: deps.tasks,
@@ -137,7 +143,10 @@ export class ExecutorRun {
     const hasWork = inflight.finishedCount > 0 || heartbeatIds.length > 0 || claimDue;
     const databaseUp = nowMs >= this.backoff.nextSyncAtMs;
     if (hasWork && databaseUp) {
-      await this.sync(freeSlots, heartbeatIds);
+      // A sync that settles outcomes or heartbeats claims too, but only through an open
+      // gate: a failed attempt made it unknown, and a claim before the probe would hand the
+      // next tasks to a server that is gone (each burning an attempt).
+      await this.sync(this.gate.open ? freeSlots : 0, heartbeatIds);
     } else if (databaseUp && nowMs >= this.cancelWatch.nextAt(inflight)) {
       await this.cancelWatch.check(inflight, nowMs);
     } else if (this.idleCandidate && databaseUp) {
@@ -274,6 +283,8 @@ export class ExecutorRun {
   private startAttempt(task: Task, leaseSetAtMs: number): void {
     const { deps } = this;
     const running = this.inflight.start(task, this.clock.now(), leaseSetAtMs);
+    // What keeps the LLM server's instance running (lib/llmPower.ts: its idle alarm).
+    this.recorder.metrics.count("llmActivity");
     void runAttempt(task, {
       registry: deps.registry,
       llm: deps.llm,

@@ -21,6 +21,14 @@ export interface EmfMetricsOptions {
   environment: string;
   /** Default: this process's (processOutputFormat); pretty prints no documents. */
   output?: OutputFormat;
+  /**
+   * These metrics are also emitted, each value at once, with an InstanceId dimension added
+   * ({ service, environment, InstanceId }): a CloudWatch alarm's EC2 action (lib/llmPower.ts)
+   * only acts on a metric that names the instance ("any custom metrics that include the
+   * InstanceId= dimension": docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+   * UsingAlarmActions.html).
+   */
+  perInstance?: { instanceId: string; names: readonly string[] };
 }
 
 const UNITS = {
@@ -50,6 +58,13 @@ export function createEmfMetrics(options: EmfMetricsOptions): EmfMetrics {
       // Powertools writes a document by itself once a metric holds 100 values.
       powertools.addMetric(name, UNITS[unit], value);
       stored = true;
+      const perInstance = options.perInstance;
+      if (perInstance?.names.includes(name)) {
+        // A single metric is written as its own document when added.
+        const single = powertools.singleMetric();
+        single.addDimension("InstanceId", perInstance.instanceId);
+        single.addMetric(name, UNITS[unit], value);
+      }
     },
     flush() {
       // Powertools warns on an empty flush; an idle loop's flush is not worth a warning.

@@ -31,6 +31,12 @@ export const METRICS = {
   failedTaskNotifyErrors: { name: "FailedTaskNotifyErrors", unit: "Count" },
   /** Database calls that failed (the loop backs off and continues). */
   databaseErrors: { name: "DatabaseErrors", unit: "Count" },
+  /**
+   * LLM work begun: the executor counts each attempt it starts; the LLM starter
+   * (functions/llmStarter) counts each start it makes. The LLM server's idle alarm
+   * (lib/llmPower.ts) stops its instance after minutes of none.
+   */
+  llmActivity: { name: "LlmActivity", unit: "Count" },
   executorLoops: { name: "ExecutorLoops", unit: "Count" },
   /** API requests answered with a 5xx. */
   apiServerErrors: { name: "ApiServerErrors", unit: "Count" },

@@ -47,6 +47,42 @@ describe("createEmfMetrics", () => {
     });
   });
 
+  it("also writes a per-instance metric at once with the InstanceId dimension (the idle alarm's EC2 action needs it)", () => {
+    // Prepare
+    vi.stubEnv("POWERTOOLS_DEV", "");
+    vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
+    const metrics = createEmfMetrics({
+      service: "executor",
+      environment: "dev",
+      output: { format: "json", color: false },
+      perInstance: { instanceId: "i-0123456789abcdef0", names: [METRICS.llmActivity.name] },
+    });
+    const out = captureOutput();
+
+    // Act
+    metrics.add(METRICS.llmActivity.name, METRICS.llmActivity.unit, 1);
+    metrics.add(METRICS.tasksClaimed.name, METRICS.tasksClaimed.unit, 1);
+    metrics.flush();
+    out.restore();
+
+    // Assess
+    const documents = out.json().filter((d) => d._aws);
+    const perInstance = documents.filter((d) => d.InstanceId !== undefined);
+    expect(perInstance).toHaveLength(1);
+    expect(perInstance[0]._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: METRIC_NAMESPACE,
+        Dimensions: [["service", "environment", "InstanceId"]],
+        Metrics: [{ Name: "LlmActivity", Unit: "Count" }],
+      },
+    ]);
+    expect(perInstance[0]).toMatchObject({ InstanceId: "i-0123456789abcdef0", LlmActivity: 1 });
+    // The usual document keeps both, with the usual dimensions only.
+    const usual = documents.filter((d) => d.InstanceId === undefined);
+    expect(usual).toHaveLength(1);
+    expect(usual[0]).toMatchObject({ LlmActivity: 1, TasksClaimed: 1 });
+  });
+
   it("writes nothing when nothing was added since the last flush", () => {
     // Prepare
     vi.stubEnv("POWERTOOLS_METRICS_DISABLED", "false");
