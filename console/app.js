@@ -94,6 +94,13 @@ function renderTask(task) {
   status.dataset.role = "status";
   status.textContent = task.status.replace("_", " ");
   head.append(title, status);
+  if (task.status === "in_progress" && task.progress) {
+    const progress = document.createElement("span");
+    progress.className = "progress";
+    progress.dataset.role = "progress";
+    progress.textContent = `${task.progress.step} ${task.progress.done}/${task.progress.total}`;
+    head.append(progress);
+  }
   item.append(head);
   if (task.error) {
     const error = document.createElement("p");
@@ -153,6 +160,13 @@ function onEvent(event) {
     state.output.set(event.taskId, current);
     const pre = document.querySelector(`[data-task-id="${event.taskId}"] [data-role="output"]`);
     if (pre) pre.textContent = current.text;
+  } else if (event.type === "progress") {
+    // A long task's step (a summarize reads a long text in chunks): shown beside its status.
+    const known = state.tasks.get(event.taskId);
+    if (known) {
+      known.progress = event.progress;
+      render();
+    }
   }
 }
 

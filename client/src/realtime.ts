@@ -7,7 +7,7 @@
  * subprotocol, `connection_init` → `connection_ack`, `subscribe` → `subscribe_success`,
  * then `data` messages whose `event` is the published JSON text.
  */
-import type { Task, TaskStatus } from "./types.js";
+import type { Task, TaskProgress, TaskStatus } from "./types.js";
 
 /** What a browser's `WebSocket` (or the `ws` package's, in Node) offers. */
 export interface WebSocketLike {
@@ -32,7 +32,8 @@ export type TaskSummary = Omit<Task, "input" | "result"> & { id: string; status:
 
 export type ChannelEvent =
   | { type: "status"; task: TaskSummary }
-  | { type: "output"; taskId: string; attempt: number; seq: number; delta: string };
+  | { type: "output"; taskId: string; attempt: number; seq: number; delta: string }
+  | { type: "progress"; taskId: string; attempt: number; progress: TaskProgress };
 
 /**
  * The owner's channel, by the backend's rule (functions/core/realtime/channel.ts; a test

@@ -11,6 +11,8 @@ type Schemas = components["schemas"];
 export type Task = Schemas["Task"];
 export type TaskType = Task["type"];
 export type TaskStatus = Task["status"];
+/** How far a running task is (`{step, done, total}`), as its executor last reported it. */
+export type TaskProgress = NonNullable<Task["progress"]>;
 /** A task of one type: `TaskOf<"summarize">`. */
 export type TaskOf<T extends TaskType> = Extract<Task, { type: T }>;
 

@@ -9,13 +9,15 @@
  */
 import { TaskPipelineError } from "./errors.js";
 import { type ChannelEvent, type RealtimeOptions, subscribeToOwner } from "./realtime.js";
-import type { Task, TaskStatus } from "./types.js";
+import type { Task, TaskProgress, TaskStatus } from "./types.js";
 
 /** What a watch yields: the task at each status change, and its output as it is written. */
 export type WatchEvent =
   | { type: "status"; task: Task }
   /** Streamed LLM output (real-time channel only): `seq` counts from 0 per `attempt`. */
-  | { type: "output"; taskId: string; attempt: number; seq: number; delta: string };
+  | { type: "output"; taskId: string; attempt: number; seq: number; delta: string }
+  /** How far a long task is (real-time channel only), e.g. `{step: "map", done: 3, total: 12}`. */
+  | { type: "progress"; taskId: string; attempt: number; progress: TaskProgress };
 
 export interface WatchOptions {
   /** Ends the watch quietly (the loop just finishes). */
@@ -152,6 +154,8 @@ export async function* watchOverChannel(
           seq: event.seq,
           delta: event.delta,
         };
+      } else if (event.type === "progress" && event.taskId === id) {
+        yield { type: "progress", taskId: id, attempt: event.attempt, progress: event.progress };
       } else if (event.type === "status" && event.task.id === id) {
         // The API and the executor publish independently: an older change may come later.
         if (event.task.updatedAt < task.updatedAt || statusKey(event.task) === statusKey(task)) {

@@ -59,6 +59,28 @@ describe("watchTask over the real-time channel", () => {
     expect(output.map((e) => e.delta).join("")).toBe(last.task.result?.response);
   });
 
+  it("yields a long summarize's progress, chunk by chunk, before its result", async () => {
+    // Prepare: ~80 KB, three or four chunks at the default 8,192-token context
+    const client = await realtimeClient(`progress-${randomUUID()}`);
+    const text = Array.from({ length: 1_200 }, (_, i) => `Line ${i} of the minutes.`).join("\n");
+    const task = await client.createTask({ type: "summarize", input: { text } });
+
+    // Act
+    const events: WatchEvent[] = [];
+    for await (const event of client.watchTask(task.id)) events.push(event);
+
+    // Assess
+    const progress = events.flatMap((e) => (e.type === "progress" ? [e.progress] : []));
+    const last = events.at(-1);
+    if (last?.type !== "status" || last.task.type !== "summarize") throw new Error("no result");
+    const chunks = last.task.result?.chunks ?? 0;
+    expect(chunks).toBeGreaterThan(1);
+    expect(progress.filter((p) => p.step === "map").map((p) => p.done)).toEqual(
+      Array.from({ length: chunks + 1 }, (_, i) => i),
+    );
+    expect(progress.at(-1)).toEqual({ step: "reduce", done: 1, total: 1 });
+  });
+
   it("derives the caller's channel as the backend does", async () => {
     for (const sub of [
       "alice",
