@@ -93,9 +93,3 @@ export async function loadPayload(store: PayloadStore, value: unknown): Promise<
   }
   return JSON.parse(new TextDecoder().decode(bytes));
 }
-
-/** How many bytes the whole value takes once loaded (a reference says; inline: measured). */
-export function loadedBytes(value: unknown): number {
-  if (isPayloadRef(value)) return value.bytes;
-  return printedJsonBytes(value) ?? 0;
-}

@@ -45,7 +45,6 @@ import type { Logger } from "../telemetry/ports";
 import {
   checkpointKey,
   isPayloadRef,
-  loadedBytes,
   loadPayload,
   type Offloaded,
   offloadPlan,
@@ -55,19 +54,7 @@ import type { PayloadStore } from "./port";
 /** S3 requests one task's payloads may have in flight at once (a list page loads ≤ 100). */
 const LOAD_CONCURRENCY = 8;
 
-export interface ClaimCheckCounters {
-  puts: number;
-  gets: number;
-  deletes: number;
-}
-
 export class ClaimCheckTasks implements TaskRepository {
-  /** Payload store requests made so far (the bench's "S3 requests per big task"). */
-  readonly counters: ClaimCheckCounters = { puts: 0, gets: 0, deletes: 0 };
-
-  /** The reference key each create's input was written under (for resolve). */
-  private readonly written = new WeakMap<NewTask, string>();
-
   constructor(
     private readonly inner: TaskRepository,
     private readonly store: PayloadStore,
@@ -87,7 +74,10 @@ export class ClaimCheckTasks implements TaskRepository {
     }
     // A replay: the task that exists keeps its own object; this one is not referenced.
     if (!answer.created) await this.discard([prepared.offloaded]);
-    return { task: await this.resolve(answer.task, [newTask]), created: answer.created };
+    return {
+      task: await this.resolve(answer.task, writtenValues([prepared])),
+      created: answer.created,
+    };
   }
 
   async createBatch(
@@ -109,7 +99,7 @@ export class ClaimCheckTasks implements TaskRepository {
     }
     if (!answer.created) await this.discard(offloaded);
     return {
-      tasks: await mapLimited(answer.tasks, (task) => this.resolve(task, newTasks)),
+      tasks: await mapLimited(answer.tasks, (task) => this.resolve(task, writtenValues(plans))),
       created: answer.created,
     };
   }
@@ -171,7 +161,6 @@ export class ClaimCheckTasks implements TaskRepository {
     const expired = await this.inner.deleteExpired(request);
     const keys = expired.flatMap((task) => [...task.payloadKeys, checkpointKey(task.id)]);
     if (keys.length > 0) {
-      this.counters.deletes += Math.ceil(keys.length / 1000);
       await this.store.delete(keys);
     }
     return expired;
@@ -213,11 +202,14 @@ export class ClaimCheckTasks implements TaskRepository {
       const problem = jsonProblem(task.input, MAX_INPUT_BYTES);
       if (problem !== null) {
         problems.push({ path: path("input", index), message: `input ${problem}` });
-        return { task, offloaded: undefined };
+        return { task, offloaded: undefined, input: task.input };
       }
       const offloaded = offloadPlan("input", task.input, INLINE_INPUT_BYTES);
-      if (offloaded) this.written.set(task, offloaded.ref.$ref);
-      return { task: offloaded ? { ...task, input: offloaded.ref } : task, offloaded };
+      return {
+        task: offloaded ? { ...task, input: offloaded.ref } : task,
+        offloaded,
+        input: task.input,
+      };
     });
     if (problems.length > 0) {
       throw new ValidationError(
@@ -277,15 +269,16 @@ export class ClaimCheckTasks implements TaskRepository {
   }
 
   /**
-   * The task with its references loaded. `sent`: the creates' own values, used instead of
-   * reading back an object just written (a replay's differs by key, and is read).
+   * The task with its references loaded. `written`: values this call just wrote, by key,
+   * used instead of reading them back (a replay's task holds another key, and is read).
    */
-  private async resolve(task: Task, sent: readonly NewTask[] = []): Promise<Task> {
-    const own = sent.find(
-      (s) => isPayloadRef(task.input) && this.written.get(s) === task.input.$ref,
-    );
+  private async resolve(
+    task: Task,
+    written: ReadonlyMap<string, unknown> = new Map(),
+  ): Promise<Task> {
+    const own = isPayloadRef(task.input) ? written.get(task.input.$ref) : undefined;
     const [input, result] = await Promise.all([
-      own ? own.input : this.load(task.input),
+      own !== undefined ? own : this.load(task.input),
       this.load(task.result),
     ]);
     return input === task.input && result === task.result ? task : { ...task, input, result };
@@ -297,13 +290,11 @@ export class ClaimCheckTasks implements TaskRepository {
 
   private async load(value: unknown): Promise<unknown> {
     if (!isPayloadRef(value)) return value;
-    this.counters.gets += 1;
     return loadPayload(this.store, value);
   }
 
   private async write(plans: readonly (Offloaded | undefined)[]): Promise<void> {
     const present = plans.filter((plan): plan is Offloaded => plan !== undefined);
-    this.counters.puts += present.length;
     await mapLimited(present, (plan) => this.store.put(plan.ref.$ref, plan.bytes));
   }
 
@@ -311,7 +302,6 @@ export class ClaimCheckTasks implements TaskRepository {
   private async discard(plans: readonly (Offloaded | undefined)[]): Promise<void> {
     const keys = plans.flatMap((plan) => (plan ? [plan.ref.$ref] : []));
     if (keys.length === 0) return;
-    this.counters.deletes += 1;
     try {
       await this.store.delete(keys);
     } catch (error) {
@@ -324,15 +314,23 @@ export class ClaimCheckTasks implements TaskRepository {
 }
 
 interface PlannedTask {
+  /** The task as the row takes it: a reference in place of an offloaded input. */
   task: NewTask;
   offloaded: Offloaded | undefined;
+  /** The input as the caller sent it. */
+  input: unknown;
+}
+
+/** The inputs the plans wrote, by their keys. */
+function writtenValues(plans: readonly PlannedTask[]): Map<string, unknown> {
+  return new Map(
+    plans.flatMap((plan) => (plan.offloaded ? [[plan.offloaded.ref.$ref, plan.input]] : [])),
+  );
 }
 
 /** Bytes a task's offloaded payloads take once loaded (inline ones are in the page's budget). */
 function offloadedBytes(task: Task): number {
-  return [task.input, task.result]
-    .filter(isPayloadRef)
-    .reduce((sum, value) => sum + loadedBytes(value), 0);
+  return [task.input, task.result].filter(isPayloadRef).reduce((sum, ref) => sum + ref.bytes, 0);
 }
 
 function safePrintedBytes(value: unknown): number | undefined {
