@@ -9,13 +9,14 @@ import {
   Project,
 } from "aws-cdk-lib/aws-codebuild";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from "aws-cdk-lib/aws-s3";
+import { BlockPublicAccess, Bucket, BucketEncryption } from "aws-cdk-lib/aws-s3";
 import {
   AwsCustomResource,
   AwsCustomResourcePolicy,
   PhysicalResourceId,
 } from "aws-cdk-lib/custom-resources";
 import { Construct, type IConstruct } from "constructs";
+import { grantObjectPrefixes } from "./bucketPrefixes";
 
 /**
  * Ollama and its models, staged in S3 for an instance with no route to the internet
@@ -152,8 +153,12 @@ export class OllamaStaging extends Construct {
 
   /** `actions` on the prefix's objects, and ListBucket limited to the prefix (for sync). */
   private grantPrefix(grantee: IGrantable & IConstruct, actions: string[]): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions, resources: [this.bucket.arnForObjects(`${this.prefix}/*`)] }),
+    grantObjectPrefixes(
+      this.bucket,
+      grantee,
+      actions,
+      [`${this.prefix}/*`],
+      "The objects of one stage (Ollama's files and the models of one settings hash): the keys are the model store's, unknown in advance.",
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -162,12 +167,6 @@ export class OllamaStaging extends Construct {
         conditions: { StringLike: { "s3:prefix": [`${this.prefix}/*`] } },
       }),
     );
-    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnBucket);
-    Validations.of(grantee).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${this.prefix}/*]`,
-      reason:
-        "The objects of one stage (Ollama's files and the models of one settings hash): the keys are the model store's, unknown in advance.",
-    });
   }
 
   /** The `s3://` URL of the prefix, for the instance's user data. */

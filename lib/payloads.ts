@@ -1,10 +1,11 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from "aws-cdk-lib";
+import { Duration, type RemovalPolicy, Validations } from "aws-cdk-lib";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
-import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from "aws-cdk-lib/aws-s3";
+import { BlockPublicAccess, Bucket, BucketEncryption } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import { TASK_LIMITS } from "../functions/api/schemas";
 import { RETENTION_SECONDS } from "../functions/core/config/settings";
+import { grantObjectPrefixes } from "./bucketPrefixes";
 
 /**
  * The payload bucket (the claim check, docs/design.md "Big inputs and results"): inputs and
@@ -110,18 +111,12 @@ export class Payloads extends Construct {
   }
 
   private grant(fn: NodejsFunction, actions: string[], prefixes: string[]): void {
-    fn.addToRolePolicy(
-      new PolicyStatement({
-        actions,
-        resources: prefixes.map((prefix) => this.bucket.arnForObjects(prefix)),
-      }),
+    grantObjectPrefixes(
+      this.bucket,
+      fn,
+      actions,
+      prefixes,
+      "Object keys are made per task (random UUIDs), so the grant is a key prefix of the payload bucket, no other bucket.",
     );
-    const bucketId = Stack.of(this).getLogicalId(this.bucket.node.defaultChild as CfnBucket);
-    for (const prefix of prefixes) {
-      Validations.of(fn).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}]`,
-        reason: `Object keys are made per task (random UUIDs), so the grant is the key prefix ${prefix} of the payload bucket, no other bucket.`,
-      });
-    }
   }
 }
