@@ -37,7 +37,7 @@ export interface AttemptContext {
   /** The answer's text as it streams (published as output events). */
   onOutput?: (delta: string) => void;
   /** The task's model's context window in tokens. */
-  contextTokens?: number;
+  contextTokens: number;
   /** Progress reports (published, and stored with the next heartbeat). */
   onProgress?: TaskRunContext["onProgress"];
   /** This task's checkpoint, when the executor has somewhere to keep one. */

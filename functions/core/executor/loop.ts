@@ -33,8 +33,10 @@ export type ExecutorLoopSettings = Pick<
   | "MAX_RUNNING_PER_OWNER"
   | "RETENTION_SECONDS"
 > &
-  Pick<OllamaSettings, "LLM_TIMEOUT_MS" | "OLLAMA_MODELS"> &
-  Partial<Pick<OllamaSettings, "OLLAMA_CONTEXT_LENGTH" | "OLLAMA_CONTEXT_LENGTHS">>;
+  Pick<
+    OllamaSettings,
+    "LLM_TIMEOUT_MS" | "OLLAMA_MODELS" | "OLLAMA_CONTEXT_LENGTH" | "OLLAMA_CONTEXT_LENGTHS"
+  >;
 
 export interface ExecutorTuning {
   /**

@@ -14,7 +14,6 @@
 
 import type { BackoffPolicy } from "../backoff";
 import type { Clock } from "../clock";
-import { CONTEXT_TOKENS } from "../config/settings";
 import { contextLengthOf } from "../llm/models";
 import type { SyncResult, Task } from "../tasks/model";
 import { type AttemptEnd, runAttempt } from "./attempt";
@@ -290,7 +289,7 @@ export class ExecutorRun {
       llm: deps.llm,
       allowedModels: deps.settings.OLLAMA_MODELS,
       signal: running.controller.signal,
-      contextTokens: contextLengthOf(task.model, deps.settings, CONTEXT_TOKENS.default),
+      contextTokens: contextLengthOf(task.model, deps.settings),
       onOutput: deps.events ? (delta) => deps.events?.output(task, delta) : undefined,
       onProgress: (progress) => {
         running.progress = progress;

@@ -47,12 +47,11 @@ export function canonicalModelName(name: string): string {
  */
 export function contextLengthOf(
   model: string,
-  settings: { OLLAMA_CONTEXT_LENGTH?: number; OLLAMA_CONTEXT_LENGTHS?: Record<string, number> },
-  fallback: number,
+  settings: { OLLAMA_CONTEXT_LENGTH: number; OLLAMA_CONTEXT_LENGTHS: Record<string, number> },
 ): number {
   const wanted = canonicalModelName(model);
-  for (const [name, tokens] of Object.entries(settings.OLLAMA_CONTEXT_LENGTHS ?? {})) {
+  for (const [name, tokens] of Object.entries(settings.OLLAMA_CONTEXT_LENGTHS)) {
     if (canonicalModelName(name) === wanted) return tokens;
   }
-  return settings.OLLAMA_CONTEXT_LENGTH ?? fallback;
+  return settings.OLLAMA_CONTEXT_LENGTH;
 }

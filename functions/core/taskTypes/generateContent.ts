@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { CONTEXT_TOKENS } from "../config/settings";
 import type { LlmMessage } from "../llm/types";
 import { fields, text, wholeNumber } from "./inputFields";
 import { parseStructuredAnswer, withEnvelope } from "./modelOutput";
@@ -57,7 +56,7 @@ export const generateContentType: TaskType<GenerateContentInput, GenerateContent
       options: {
         // The model's context window, as every type sends it: a num_ctx that differs from
         // the loaded model's makes Ollama reload it between tasks of different types.
-        num_ctx: contextTokens ?? CONTEXT_TOKENS.default,
+        num_ctx: contextTokens,
         // A word is ~1.3 tokens in English; 3 per word plus room for the JSON and title
         // leaves a long article whole while stopping a model that never closes its JSON.
         num_predict: wordCount * 3 + 512,

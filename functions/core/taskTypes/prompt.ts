@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { CONTEXT_TOKENS } from "../config/settings";
 import { TaskExecutionError } from "../errors";
 import type { LlmMessage } from "../llm/types";
 import { decimal, fields, text, wholeNumber } from "./inputFields";
@@ -83,7 +82,7 @@ export const promptType: TaskType<PromptInput, PromptOutput> = {
     messages.push({ role: "user", content: input.prompt });
     // The task's num_ctx, else the model's context window: Ollama would otherwise cut a
     // long prompt to its server default and answer a question it never fully read.
-    const numCtx = input.options?.num_ctx ?? contextTokens ?? CONTEXT_TOKENS.default;
+    const numCtx = input.options?.num_ctx ?? contextTokens;
     // ~4 characters a token on English text, fewer elsewhere: a prompt past this surely
     // does not fit, and a retry would not change that.
     const atLeastTokens = Math.ceil((input.prompt.length + (input.system?.length ?? 0)) / 4);

@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { CONTEXT_TOKENS } from "../config/settings";
 import type { LlmChatResult, LlmMessage, LlmUsage } from "../llm/types";
 import { MAX_INPUT_BYTES } from "../tasks/byteBudgets";
 import { fields, text, wholeNumber } from "./inputFields";
@@ -80,8 +79,7 @@ export const summarizeType: TaskType<SummarizeInput, SummarizeOutput> = {
 
 /** Tokens of text a call may carry: the context, less the prompt and the answer's room. */
 function textRoom(context: TaskRunContext, answerTokens: number): number {
-  const contextTokens = context.contextTokens ?? CONTEXT_TOKENS.default;
-  return Math.max(256, contextTokens - PROMPT_TOKENS - answerTokens);
+  return Math.max(256, context.contextTokens - PROMPT_TOKENS - answerTokens);
 }
 
 const CheckpointSchema = z.object({
@@ -181,7 +179,7 @@ class CallLog {
       messages,
       signal: context.signal,
       options: {
-        num_ctx: context.contextTokens ?? CONTEXT_TOKENS.default,
+        num_ctx: context.contextTokens,
         num_predict: answerTokens,
       },
       ...(stream ? { onDelta: context.onOutput } : {}),

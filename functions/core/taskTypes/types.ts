@@ -24,10 +24,10 @@ export interface TaskRunContext {
   /** The LLM client (see functions/core/llm). */
   llm: LlmClient;
   /**
-   * The model's context window in tokens (OLLAMA_CONTEXT_LENGTH(S)), for `num_ctx` and for
-   * splitting what does not fit; absent: CONTEXT_TOKENS.default.
+   * The model's context window in tokens (OLLAMA_CONTEXT_LENGTH(S)): every call sends it as
+   * `num_ctx`, and what does not fit is split (summarize) or refused (prompt).
    */
-  contextTokens?: number;
+  contextTokens: number;
   /** Receives the answer's text as it streams; a type passes it as its chat's `onDelta`. */
   onOutput?: (delta: string) => void;
   /**

@@ -49,6 +49,8 @@ export function testSettings(overrides: Partial<ExecutorLoopSettings> = {}): Exe
     RETENTION_SECONDS: 2_592_000,
     LLM_TIMEOUT_MS: 15_000,
     OLLAMA_MODELS: [MODEL],
+    OLLAMA_CONTEXT_LENGTH: 8_192,
+    OLLAMA_CONTEXT_LENGTHS: {},
     ...overrides,
   };
 }

@@ -19,7 +19,7 @@ afterEach(() => server.reset());
 afterAll(() => server.stop());
 
 function context(): TaskRunContext {
-  return { model: "llama3.2", signal: new AbortController().signal, llm };
+  return { model: "llama3.2", signal: new AbortController().signal, llm, contextTokens: 8_192 };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {

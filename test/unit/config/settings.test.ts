@@ -79,8 +79,8 @@ describe("readSettings", () => {
 
     // Assess
     expect(settings.OLLAMA_CONTEXT_LENGTHS).toEqual({ "qwen2.5:7b": 32_768 });
-    expect(contextLengthOf("Qwen2.5:7b", settings, 1)).toBe(32_768);
-    expect(contextLengthOf("llama3.2:latest", settings, 1)).toBe(4_096);
+    expect(contextLengthOf("Qwen2.5:7b", settings)).toBe(32_768);
+    expect(contextLengthOf("llama3.2:latest", settings)).toBe(4_096);
     expect(defaults.OLLAMA_CONTEXT_LENGTH).toBe(8_192);
     expect(defaults.OLLAMA_CONTEXT_LENGTHS).toEqual({});
     expect(() =>

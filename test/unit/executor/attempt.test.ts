@@ -18,6 +18,7 @@ describe("runAttempt's allowlist check", () => {
     llm: {} as never,
     allowedModels,
     signal: new AbortController().signal,
+    contextTokens: 8_192,
   });
 
   it("matches models as the API does: Ollama's implicit :latest tag and any case", async () => {

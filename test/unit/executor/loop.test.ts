@@ -108,6 +108,8 @@ function deps(
       RETRY_BASE_MS: 2_000,
       RETRY_MAX_MS: 300_000,
       RETENTION_SECONDS: 2_592_000,
+      OLLAMA_CONTEXT_LENGTH: 8_192,
+      OLLAMA_CONTEXT_LENGTHS: {},
       LLM_TIMEOUT_MS: 120_000,
       OLLAMA_MODELS: ["llama3.2"],
     },

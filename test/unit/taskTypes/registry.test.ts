@@ -50,6 +50,7 @@ describe("task type registry", () => {
       {
         model: "m",
         signal: new AbortController().signal,
+        contextTokens: 8_192,
         llm: undefined as never,
       },
     );
