@@ -223,17 +223,13 @@ export class ClaimCheckTasks implements TaskRepository {
   /** A completed result over the inline budget is offloaded; over MAX_RESULT_BYTES it fails. */
   private planResult(outcome: TaskOutcome): { outcome: TaskOutcome; offloaded?: Offloaded } {
     if (outcome.status !== "completed") return { outcome };
-    const printed = safePrintedBytes(outcome.result);
-    if (printed !== undefined && printed > MAX_RESULT_BYTES) {
+    // One measure for both checks: over MAX_RESULT_BYTES, or not storable at all.
+    const problem = jsonProblem(outcome.result ?? null, MAX_RESULT_BYTES);
+    if (problem !== null) {
       return {
-        outcome: {
-          id: outcome.id,
-          status: "failed",
-          error: `the task's result is ${printed} bytes as JSON, over the limit of ${MAX_RESULT_BYTES} bytes`,
-        },
+        outcome: { id: outcome.id, status: "failed", error: `the task's result ${problem}` },
       };
     }
-    if (jsonProblem(outcome.result ?? null, MAX_RESULT_BYTES) !== null) return { outcome };
     const offloaded = offloadPlan("result", outcome.result, INLINE_RESULT_BYTES);
     return offloaded ? { outcome: { ...outcome, result: offloaded.ref }, offloaded } : { outcome };
   }
