@@ -8,7 +8,7 @@ import {
   validateHeaderValue,
 } from "node:http";
 import type { APIGatewayProxyResultV2, Context } from "aws-lambda";
-import { LAMBDA_RESPONSE_LIMIT } from "../core/tasks/byteBudgets";
+import { LAMBDA_REQUEST_LIMIT, LAMBDA_RESPONSE_LIMIT } from "../core/tasks/byteBudgets";
 import type { Logger } from "../core/telemetry/ports";
 import {
   type ApiGatewayEvent,
@@ -49,8 +49,6 @@ export interface ApiServerOptions {
 }
 
 const TEN_MEGABYTES = 10 * 1024 * 1024;
-/** Lambda's synchronous invoke limits, request and response (see route()). */
-const LAMBDA_REQUEST_LIMIT = 6_291_556;
 
 export function createApiServer(options: ApiServerOptions): Server {
   const maxPayloadBytes = options.maxPayloadBytes ?? TEN_MEGABYTES;

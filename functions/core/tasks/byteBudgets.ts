@@ -116,6 +116,8 @@ export const LIST_LOADED_BYTES = 3 * 1024 * 1024;
 export const LARGE_RESPONSE_BYTES = 1024 * 1024;
 /** Lambda's synchronous response limit, in bytes of the serialized response. */
 export const LAMBDA_RESPONSE_LIMIT = 6_291_456;
+/** Lambda's synchronous invoke limit on the event ("Request must be smaller than 6291556 bytes"). */
+export const LAMBDA_REQUEST_LIMIT = 6_291_556;
 
 /** A lease row: id, cancel flag, expiry and kind, printed; the rest are NULLs. */
 export const LEASE_ROW_MAX_BYTES = 100;
@@ -128,10 +130,11 @@ if (ERROR_MAX_CHARS * UTF8_PER_UNIT + ERROR_PREFIX_BYTES > ERROR_MAX_BYTES) {
 if (ROW_MAX_BYTES > ROW_LIMIT) {
   throw new Error(`byteBudgets: the widest row (${ROW_MAX_BYTES} bytes) is over ${ROW_LIMIT}`);
 }
-if (PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES > RESPONSE_LIMIT) {
+/** The largest list page the SQL returns (see the file comment). */
+const LIST_PAGE_MAX = PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES;
+if (LIST_PAGE_MAX > RESPONSE_LIMIT) {
   throw new Error("byteBudgets: a list page could pass the response limit");
 }
-const LIST_PAGE_MAX = PAGE_BYTES + ROW_MAX_BYTES + PAGE_MAX_ROWS * OTHER_COLUMNS_MAX_BYTES;
 const BASE64 = 4 / 3;
 const HEADERS_MAX_BYTES = 4096;
 if (
