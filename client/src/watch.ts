@@ -96,6 +96,19 @@ type GetTask = (id: string, options: { signal?: AbortSignal }) => Promise<Task>;
 /** The key of a status worth reporting: a retry passes through pending again. */
 const statusKey = (task: Pick<Task, "status" | "attempts">) => `${task.status}/${task.attempts}`;
 
+/**
+ * Whether `next` moves past `seen`: a later attempt, another step (steps only go forward
+ * within an attempt), or more of the same step done.
+ */
+function isAhead(
+  next: { attempt: number; progress: TaskProgress },
+  seen: { attempt: number; progress: TaskProgress },
+): boolean {
+  if (next.attempt !== seen.attempt) return next.attempt > seen.attempt;
+  if (next.progress.step !== seen.progress.step) return true;
+  return next.progress.done > seen.progress.done;
+}
+
 export async function* watchOverChannel(
   getTask: GetTask,
   id: string,
@@ -127,6 +140,13 @@ export async function* watchOverChannel(
   try {
     let task = await getTask(id, signal ? { signal } : {});
     yield { type: "status", task };
+    // A watch that joins a long task under way starts from where it is (as of the
+    // executor's last heartbeat); the channel's events then take it on from there.
+    let progress: { attempt: number; progress: TaskProgress } | undefined;
+    if (task.status === "in_progress" && task.progress) {
+      progress = { attempt: task.attempts, progress: task.progress };
+      yield { type: "progress", taskId: id, ...progress };
+    }
     while (!isFinal(task.status) && !signal?.aborted) {
       const event = queue.shift();
       if (!event) {
@@ -155,7 +175,10 @@ export async function* watchOverChannel(
           delta: event.delta,
         };
       } else if (event.type === "progress" && event.taskId === id) {
-        yield { type: "progress", taskId: id, attempt: event.attempt, progress: event.progress };
+        // Events published between the subscription and the first read repeat it.
+        if (progress && !isAhead(event, progress)) continue;
+        progress = { attempt: event.attempt, progress: event.progress };
+        yield { type: "progress", taskId: id, ...progress };
       } else if (event.type === "status" && event.task.id === id) {
         // The API and the executor publish independently: an older change may come later.
         if (event.task.updatedAt < task.updatedAt || statusKey(event.task) === statusKey(task)) {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import {
   channelForSub,
@@ -16,6 +16,7 @@ import { useInProcessRuntime } from "../support/inProcessRuntime";
  */
 
 const runtime = useInProcessRuntime();
+afterEach(() => runtime.ollama.reset());
 
 async function realtimeClient(owner: string) {
   const token = await runtime.token(owner);
@@ -30,6 +31,10 @@ async function realtimeClient(owner: string) {
     },
   });
 }
+
+/** Plain lines, ~25 bytes each: 1,200 make two or three chunks at an 8,192-token context. */
+const minutes = (lines = 1_200) =>
+  Array.from({ length: lines }, (_, i) => `Line ${i} of the minutes.`).join("\n");
 
 describe("watchTask over the real-time channel", () => {
   it("yields each status and the output as it is written, which adds up to the result", async () => {
@@ -46,7 +51,6 @@ describe("watchTask over the real-time channel", () => {
     // Act
     const events: WatchEvent[] = [];
     for await (const event of client.watchTask(task.id)) events.push(event);
-    runtime.ollama.setChunkDelay(0);
 
     // Assess
     const statuses = events.flatMap((e) => (e.type === "status" ? [e.task.status] : []));
@@ -60,10 +64,14 @@ describe("watchTask over the real-time channel", () => {
   });
 
   it("yields a long summarize's progress, chunk by chunk, before its result", async () => {
-    // Prepare: ~80 KB, three or four chunks at the default 8,192-token context
+    // Prepare: a text of a few chunks, due in a second so the watch starts while the task
+    // is still pending
     const client = await realtimeClient(`progress-${randomUUID()}`);
-    const text = Array.from({ length: 1_200 }, (_, i) => `Line ${i} of the minutes.`).join("\n");
-    const task = await client.createTask({ type: "summarize", input: { text } });
+    const task = await client.createTask({
+      type: "summarize",
+      input: { text: minutes() },
+      runAt: new Date(Date.now() + 1_000).toISOString(),
+    });
 
     // Act
     const events: WatchEvent[] = [];
@@ -79,6 +87,41 @@ describe("watchTask over the real-time channel", () => {
       Array.from({ length: chunks + 1 }, (_, i) => i),
     );
     expect(progress.at(-1)).toEqual({ step: "reduce", done: 1, total: 1 });
+  });
+
+  it("starts a watch that joins a long summarize under way from its current progress", async () => {
+    // Prepare: ~75 KB (four chunks or so) taking 700 ms a call, watched only once the task
+    // records a finished chunk (its heartbeat writes it, every LEASE_SECONDS / 3 = 1.7 s)
+    runtime.ollama.setLatency(700);
+    const client = await realtimeClient(`joiner-${randomUUID()}`);
+    const task = await client.createTask({ type: "summarize", input: { text: minutes(3_000) } });
+    for (;;) {
+      const seen = await client.getTask(task.id);
+      if (seen.status !== "pending" && seen.status !== "in_progress") break;
+      if (seen.progress?.step === "map" && seen.progress.done >= 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    // Act
+    const events: WatchEvent[] = [];
+    for await (const event of client.watchTask(task.id)) events.push(event);
+
+    // Assess: it begins where the task stood, not at chunk 0, and never steps back
+    const [first, second] = events;
+    expect(first).toMatchObject({ type: "status", task: { status: "in_progress" } });
+    if (first?.type !== "status") throw new Error("no status first");
+    expect(second).toEqual({
+      type: "progress",
+      taskId: task.id,
+      attempt: 1,
+      progress: first.task.progress,
+    });
+    const done = events.flatMap((e) =>
+      e.type === "progress" && e.progress.step === "map" ? [e.progress.done] : [],
+    );
+    expect(done[0]).toBeGreaterThanOrEqual(1);
+    expect(done).toEqual([...new Set(done)].sort((a, b) => a - b));
+    expect(events.at(-1)).toMatchObject({ type: "status", task: { status: "completed" } });
   });
 
   it("derives the caller's channel as the backend does", async () => {
