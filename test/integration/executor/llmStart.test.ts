@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_EXECUTOR_TUNING } from "../../../functions/core/executor/loop";
 import { WAKE_MESSAGE } from "../../../functions/core/executor/scheduleEvent";
 import type { LlmStarter } from "../../../functions/core/llm/starter";
 import { TaskStore } from "../../../functions/core/tasks/store";
@@ -21,8 +22,9 @@ import {
 /**
  * The LLM server off when idle, started by work (docs/design.md), on the real PostgreSQL
  * and the Ollama test server, whose port really refuses connections while it is "off"
- * (the listening socket closed, then opened again on the same port). The 60 s a real start
- * takes is shortened to 3 s, and the gate's once-a-minute start request to once a second.
+ * (the listening socket closed, then opened again on the same port). One case waits out a
+ * real start's 60 s at the executor's own cadence (a probe every 2 s, a start request a
+ * minute); the others shorten it to 3 s, and the start request to once a second.
  */
 
 const ctx = useExecutorFixture();
@@ -55,7 +57,10 @@ function recordingStarter(t0: number): LlmStarter & { askedAt: number[] } {
   return starter;
 }
 
-async function serverAndExecutor(latencyMs: number) {
+async function serverAndExecutor(
+  latencyMs: number,
+  tuning: { llmRetryMs?: number; llmStartEveryMs?: number } = {},
+) {
   const server = await startOllamaServer({ latency: latencyMs });
   servers.push(server);
   const t0 = Date.now();
@@ -73,7 +78,12 @@ async function serverAndExecutor(latencyMs: number) {
     settings: testSettings({ MAX_CONCURRENCY: 4 }),
     logger,
     metrics,
-    tuning: { reserveMarginMs: 1_000, llmRetryMs: 200, llmStartEveryMs: START_EVERY_MS },
+    tuning: {
+      reserveMarginMs: 1_000,
+      llmRetryMs: 200,
+      llmStartEveryMs: START_EVERY_MS,
+      ...tuning,
+    },
     dueMarker: createMemoryDueMarker(),
   });
   const wake = (budgetMs: number) =>
@@ -113,6 +123,35 @@ describe("an LLM server that is off when work comes", () => {
     // One LlmActivity per attempt started: what keeps the instance up (lib/llmPower.ts).
     expect(metrics.sum("LlmActivity")).toBe(6);
   });
+
+  it("waits out a 60 s start at the production cadence: every task completes on its first attempt", async () => {
+    // Prepare: the server is off for a minute, as an instance start plus Ollama's and the
+    // model's load take (README "The LLM server off when idle"); the gate's own timings (DEFAULT_EXECUTOR_TUNING).
+    const { server, starter, wake, metrics } = await serverAndExecutor(50, {
+      llmRetryMs: DEFAULT_EXECUTOR_TUNING.llmRetryMs,
+      llmStartEveryMs: DEFAULT_EXECUTOR_TUNING.llmStartEveryMs,
+    });
+    const { reopened } = await server.refuseFor(60_000);
+    const tasks = await Promise.all([1, 2, 3, 4, 5, 6].map(() => createTask(ctx.store)));
+
+    // Act: one invocation long enough to see the start through (an executor whose budget
+    // ends first leaves the tasks pending, unclaimed, for the next tick)
+    const summary = await wake(90_000);
+    await reopened;
+
+    // Assess
+    for (const task of tasks) {
+      expect(await ctx.store.get(OWNER, task.id)).toMatchObject({
+        status: "completed",
+        attempts: 1,
+      });
+    }
+    expect(summary).toMatchObject({ completed: 6, retried: 0, failed: 0 });
+    // Asked at once, then once a minute while it still refuses: one or two requests.
+    expect(starter.askedAt[0]).toBeLessThan(1_000);
+    expect(starter.askedAt.length).toBeLessThanOrEqual(2);
+    expect(metrics.sum("LlmActivity")).toBe(6);
+  }, 120_000);
 
   it("goes away mid-batch (stopped while attempts run): every task completes with at most one attempt beyond the first", async () => {
     // Prepare: each call takes 1.5 s; 8 tasks, 4 at once.
