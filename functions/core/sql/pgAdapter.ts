@@ -3,6 +3,7 @@ import { DatabaseUnavailableError } from "../errors";
 import { compileNamedSql } from "./namedParams";
 import { parameterValue, type Row, type SqlParams, type SqlPort, type SqlValue } from "./port";
 import { UNAVAILABLE_SQL_STATES } from "./sqlStates";
+import { parseTimestamptz } from "./timestamptz";
 
 /**
  * The node-postgres adapter: used by the local runtime, `npm run migrate` and the tests.
@@ -13,11 +14,16 @@ import { UNAVAILABLE_SQL_STATES } from "./sqlStates";
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 const INT8_ARRAY_OID = 1016;
+const TIMESTAMPTZ_OID = 1184;
 const NUMERIC_ARRAY_OID = 1231;
 
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
+    if (oid === TIMESTAMPTZ_OID && format !== "binary") {
+      const pgParse = pg.types.getTypeParser(TIMESTAMPTZ_OID, "text") as (value: string) => unknown;
+      return (value: string) => parseTimestamptz(value, pgParse);
+    }
     if (oid === INT8_ARRAY_OID || oid === NUMERIC_ARRAY_OID) {
       // pg parses these arrays to strings; the Data API adapter returns numbers.
       const parseArray = pg.types.getTypeParser(
