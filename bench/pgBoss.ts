@@ -52,24 +52,17 @@ const POLLING_INTERVAL_SECONDS = 0.5; // pg-boss refuses anything shorter
 const PROGRESS_POLL_MS = 250;
 
 export async function benchPgBoss(options: PgBossOptions): Promise<PgBossResult> {
-  const admin = new PgBoss({
-    connectionString: options.url,
-    max: 2,
-    supervise: false,
-    schedule: false,
-    migrate: true,
-  });
-  admin.on("error", (error) => options.log(`pg-boss admin error: ${error.message}`));
-  await admin.start();
-  const reader = new pg.Client({ connectionString: options.url });
-  await reader.connect();
-
+  const bench = await openPgBossBench(options.url, options.log);
   const runs: PgBossRun[] = [];
   try {
     for (const instances of options.instanceCounts) {
       for (const perInstance of options.subscriptionsPerInstance) {
         for (const batchSize of options.batchSizes) {
-          const run = await drainOnce(admin, reader, options, instances, perInstance, batchSize);
+          const run = await bench.drain(
+            { instances, perInstance, batchSize },
+            options.jobs,
+            options.capMs,
+          );
           options.log(
             `pg-boss K=${instances} subscriptions=${run.subscriptions} batch=${batchSize}: ${run.jobsPerSecond.toFixed(0)} jobs/s (${run.completed}/${run.jobs}${run.capped ? ", capped" : ""})`,
           );
@@ -78,8 +71,7 @@ export async function benchPgBoss(options: PgBossOptions): Promise<PgBossResult>
       }
     }
   } finally {
-    await reader.end();
-    await admin.stop({ graceful: false, close: true });
+    await bench.close();
   }
 
   const bestByInstances: Record<string, PgBossRun> = {};
@@ -96,35 +88,75 @@ export async function benchPgBoss(options: PgBossOptions): Promise<PgBossResult>
   };
 }
 
+/** One pg-boss configuration: K instances with `perInstance` subscriptions of `batchSize`. */
+export interface PgBossConfig {
+  instances: number;
+  perInstance: number;
+  batchSize: number;
+}
+
+export const pgBossConfigOf = (run: PgBossRun): PgBossConfig => ({
+  instances: run.instances,
+  perInstance: run.subscriptions / run.instances,
+  batchSize: run.batchSize,
+});
+
+/** pg-boss installed on a database, ready to drain configurations one at a time. */
+export interface PgBossBench {
+  /** Inserts `jobs` no-op jobs on a queue of their own and drains them (at most `capMs`). */
+  drain(config: PgBossConfig, jobs: number, capMs: number): Promise<PgBossRun>;
+  close(): Promise<void>;
+}
+
+export async function openPgBossBench(
+  url: string,
+  log: (line: string) => void,
+): Promise<PgBossBench> {
+  const admin = new PgBoss({
+    connectionString: url,
+    max: 2,
+    supervise: false,
+    schedule: false,
+    migrate: true,
+  });
+  admin.on("error", (error) => log(`pg-boss admin error: ${error.message}`));
+  await admin.start();
+  const reader = new pg.Client({ connectionString: url });
+  await reader.connect();
+  let drains = 0;
+  return {
+    drain: (config, jobs, capMs) => {
+      drains += 1;
+      return drainOnce({ url, admin, reader, log }, config, jobs, capMs, `bench_${drains}`);
+    },
+    async close() {
+      await reader.end();
+      await admin.stop({ graceful: false, close: true });
+    },
+  };
+}
+
 async function drainOnce(
-  admin: PgBoss,
-  reader: pg.Client,
-  options: PgBossOptions,
-  instances: number,
-  perInstance: number,
-  batchSize: number,
+  { url, admin, reader, log }: DrainContext,
+  { instances, perInstance, batchSize }: PgBossConfig,
+  jobs: number,
+  capMs: number,
+  queue: string,
 ): Promise<PgBossRun> {
-  const queue = `bench_k${instances}_s${perInstance}_b${batchSize}`;
   await admin.createQueue(queue);
-  await admin.insert(Array.from({ length: options.jobs }, () => ({ name: queue, data: {} })));
+  await admin.insert(Array.from({ length: jobs }, () => ({ name: queue, data: {} })));
 
   // K instances, as K processes would have: each with its own pool (pg-boss's default 10).
   const bosses = Array.from(
     { length: instances },
-    () =>
-      new PgBoss({
-        connectionString: options.url,
-        supervise: false,
-        schedule: false,
-        migrate: false,
-      }),
+    () => new PgBoss({ connectionString: url, supervise: false, schedule: false, migrate: false }),
   );
   for (const boss of bosses) {
-    boss.on("error", (error) => options.log(`pg-boss worker error: ${error.message}`));
+    boss.on("error", (error) => log(`pg-boss worker error: ${error.message}`));
     await boss.start();
   }
 
-  const deadline = Date.now() + options.capMs;
+  const deadline = Date.now() + capMs;
   for (const boss of bosses) {
     for (let i = 0; i < perInstance; i += 1) {
       await boss.work(
@@ -137,7 +169,7 @@ async function drainOnce(
   let completed = 0;
   while (Date.now() < deadline) {
     completed = await completedCount(reader, queue);
-    if (completed >= options.jobs) break;
+    if (completed >= jobs) break;
     await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
   }
   // Graceful: lets fetched batches finish (pg-boss completes a batch without awaiting it).
@@ -158,12 +190,19 @@ async function drainOnce(
     instances,
     subscriptions: instances * perInstance,
     batchSize,
-    jobs: options.jobs,
+    jobs,
     completed,
     elapsedMs,
     jobsPerSecond: completed > 0 && elapsedMs > 0 ? perSecond(completed, elapsedMs) : 0,
-    capped: completed < options.jobs,
+    capped: completed < jobs,
   };
+}
+
+interface DrainContext {
+  url: string;
+  admin: PgBoss;
+  reader: pg.Client;
+  log: (line: string) => void;
 }
 
 async function completedCount(reader: pg.Client, queue: string): Promise<number> {

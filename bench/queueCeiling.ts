@@ -40,7 +40,7 @@ export async function benchQueueCeiling(options: QueueCeilingOptions): Promise<Q
   // Not counted: a first, small drain compiles the executor's hot paths, so K=1, measured
   // first, is not charged for the JIT warming up (pg-boss's first runs warm its own).
   const warmupConcurrency = options.maxConcurrencies[0] ?? 100;
-  await drainOnce(
+  await drainQueue(
     options,
     1,
     warmupConcurrency,
@@ -50,7 +50,7 @@ export async function benchQueueCeiling(options: QueueCeilingOptions): Promise<Q
   const runs: QueueCeilingRun[] = [];
   for (const loops of options.loopCounts) {
     for (const maxConcurrency of options.maxConcurrencies) {
-      const run = await drainOnce(
+      const run = await drainQueue(
         options,
         loops,
         maxConcurrency,
@@ -68,8 +68,9 @@ export async function benchQueueCeiling(options: QueueCeilingOptions): Promise<Q
 
 const WARMUP_TASKS = 1_000;
 
-async function drainOnce(
-  options: QueueCeilingOptions,
+/** One drain of `tasks` no-op tasks by K loops of MAX_CONCURRENCY slots, on a fresh database. */
+export async function drainQueue(
+  options: Pick<QueueCeilingOptions, "freshDatabase" | "capMs">,
   loops: number,
   maxConcurrency: number,
   tasks: number,

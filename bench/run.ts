@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { benchApiLatency } from "./apiLatency";
 import { benchBigPayloads } from "./bigPayloads";
 import { benchFairness } from "./fairness";
+import { benchHeadToHead } from "./headToHead";
 import { benchLlmUtilization } from "./llmUtilization";
 import { benchPgBoss } from "./pgBoss";
 import { benchPickupLatency } from "./pickupLatency";
@@ -48,6 +49,8 @@ const FULL = {
   bossSubscriptionsPerInstance: [1, 4],
   /** Slower configurations are measured over what they finish by then. */
   bossCapMs: 6_000,
+  /** Alternating rounds of the best of each per K (./headToHead.ts): the median is judged. */
+  headToHeadRounds: 3,
   llmTasks: 200,
   llmLatencyMs: 2_000,
   llmCapacity: 8,
@@ -83,6 +86,7 @@ const QUICK: typeof FULL = {
   queueTasks: 500,
   queueCapMs: 20_000,
   bossCapMs: 2_000,
+  headToHeadRounds: 1,
   llmTasks: 24,
   timedRunMs: 10_000,
   apiDurationMs: 2_000,
@@ -130,6 +134,17 @@ try {
       batchSizes: sizes.bossBatchSizes,
       subscriptionsPerInstance: sizes.bossSubscriptionsPerInstance,
       capMs: sizes.bossCapMs,
+      log,
+    });
+  }
+  if (partial.queueCeiling && partial.pgBoss) {
+    partial.headToHead = await benchHeadToHead({
+      freshDatabase,
+      queueRuns: partial.queueCeiling,
+      bossRuns: partial.pgBoss.bestByInstances,
+      tasks: sizes.queueTasks,
+      rounds: sizes.headToHeadRounds,
+      capMs: sizes.queueCapMs,
       log,
     });
   }

@@ -36,6 +36,16 @@ export function distribution(values: readonly number[]): Distribution {
   };
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) throw new RangeError("median of an empty sample");
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** Events per second over `elapsedMs`; 0 when nothing happened. */
 export function perSecond(count: number, elapsedMs: number): number {
   if (count === 0) return 0;

@@ -130,6 +130,54 @@ describe("verdicts", () => {
     });
   });
 
+  it("judges K=4 by the head to head's medians when there is one, the sweep only reported", () => {
+    // Prepare: the sweep's one drain each says pg-boss; three alternating rounds say ours
+    const headToHead = (
+      ours: number[],
+      boss: number[],
+      oursMedian: number,
+      bossMedian: number,
+    ) => ({
+      loops: 4,
+      rounds: 3,
+      tasks: 10_000,
+      maxConcurrency: 256,
+      bossSubscriptions: 16,
+      bossBatchSize: 500,
+      ours,
+      boss,
+      oursMedian,
+      bossMedian,
+    });
+    const ahead = {
+      ...base,
+      queueCeiling: [queueRun(4, 9_000, 0.005, 256)],
+      pgBoss: pgBoss(15_000),
+      headToHead: [headToHead([14_000, 9_000, 13_000], [12_000, 15_000, 11_000], 13_000, 12_000)],
+    };
+    const behind = {
+      ...ahead,
+      headToHead: [headToHead([9_000, 9_500, 10_000], [12_000, 15_000, 11_000], 9_500, 12_000)],
+    };
+
+    // Act
+    const aheadLines = verdicts(ahead);
+    const behindLines = verdicts(behind);
+
+    // Assess
+    const sweep = aheadLines.find((line) => line.benchmark.includes("K=4 executor loops, sweep"));
+    expect(sweep?.met).toBeNull();
+    expect(aheadLines.find((line) => line.benchmark.includes("K=4, head to head"))).toEqual({
+      benchmark:
+        "queue ceiling, K=4, head to head: each side's best configuration, 10,000 tasks, 3 alternating rounds, median",
+      figure: "13,000 tasks/s (MAX_CONCURRENCY 256; rounds 14,000, 9,000, 13,000)",
+      target:
+        ">= pg-boss: 12,000 jobs/s (batch 500, 16 subscriptions; rounds 12,000, 15,000, 11,000)",
+      met: true,
+    });
+    expect(behindLines.find((line) => line.benchmark.includes("head to head"))?.met).toBe(false);
+  });
+
   it("fails a pickup run whose p95 exceeds the poll interval or that left tasks behind", () => {
     // Prepare
     const latency = { count: 100, min: 1, p50: 500, p95: 990, p99: 1_000, max: 1_010, mean: 500 };

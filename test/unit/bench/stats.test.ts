@@ -1,11 +1,24 @@
 import { describe, expect, it } from "vitest";
 import {
   distribution,
+  median,
   percentile,
   perSecond,
   poissonArrivals,
   round,
 } from "../../../bench/support/stats";
+
+describe("median", () => {
+  it("takes the middle value, or the mean of the two middle ones, whatever the order", () => {
+    // Act
+    const odd = median([15_000, 9_000, 12_000]);
+    const even = median([4, 1, 3, 2]);
+
+    // Assess
+    expect([odd, even]).toEqual([12_000, 2.5]);
+    expect(() => median([])).toThrow(RangeError);
+  });
+});
 
 describe("percentile", () => {
   it("takes the nearest rank, so every reported value was observed", () => {
