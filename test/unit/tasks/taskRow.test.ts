@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { rowToTask, TASK_COLUMNS } from "../../../functions/core/tasks/taskRow";
+
+/**
+ * The row decoder: a row of the right types decodes without zod's per-field cost, and
+ * the result is the same; anything else still goes through zod, which names the column.
+ */
+
+const at = new Date("2026-11-29T03:20:49.123Z");
+
+/** A row as the pg adapter returns one (snake_case, Dates, objects for jsonb). */
+function row(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id: "0b6c7c1e-9d3e-4a57-b5b1-3c0f2a9d8e11",
+    owner: "alice",
+    type: "prompt",
+    title: null,
+    input: { prompt: "hi" },
+    status: "in_progress",
+    priority: 0,
+    run_at: at,
+    attempts: 1,
+    max_attempts: 3,
+    lease_owner: "w1",
+    lease_expires_at: at,
+    cancel_requested: false,
+    model: "llama3.2",
+    result: null,
+    error: null,
+    idempotency_key: null,
+    progress: null,
+    created_at: at,
+    updated_at: at,
+    started_at: at,
+    completed_at: null,
+    first_due_at: at,
+    first_started_at: at,
+    ...overrides,
+  };
+}
+
+describe("rowToTask", () => {
+  it("maps every column to its field, a missing jsonb to null", () => {
+    // Prepare: the fixture covers every column of the table definition
+    const input = row({ result: undefined });
+    expect(Object.keys(row()).sort()).toEqual(TASK_COLUMNS.map(([, c]) => c.sql).sort());
+
+    // Act
+    const task = rowToTask(input);
+
+    // Assess
+    expect(task).toMatchObject({
+      id: input.id,
+      runAt: at,
+      maxAttempts: 3,
+      leaseOwner: "w1",
+      cancelRequested: false,
+      result: null,
+      firstStartedAt: at,
+    });
+    expect(Object.keys(task)).toHaveLength(TASK_COLUMNS.length);
+  });
+
+  it("decodes a reported progress, and checks it", () => {
+    expect(rowToTask(row({ progress: { step: "map", done: 2, total: 5 } })).progress).toEqual({
+      step: "map",
+      done: 2,
+      total: 5,
+    });
+    expect(() => rowToTask(row({ progress: { step: "map", done: -1, total: 5 } }))).toThrow(
+      /progress/,
+    );
+  });
+
+  it.each([
+    ["run_at", "2026-11-29 03:20:49+00"],
+    ["run_at", new Date(Number.NaN)],
+    ["attempts", "1"],
+    ["attempts", 1.5],
+    ["status", "running"],
+    ["cancel_requested", "false"],
+    ["owner", null],
+    ["id", undefined],
+  ])("refuses %s = %j, naming the column", (column, value) => {
+    expect(() => rowToTask(row({ [column]: value }))).toThrow(new RegExp(column));
+  });
+});
