@@ -94,6 +94,14 @@ async function serverAndExecutor(
   return { server, starter, wake, metrics, logger };
 }
 
+/** Every task completed, none retried or failed: the wait cost no attempt. */
+async function expectCompletedOnFirstAttempt(tasks: readonly { id: string }[], summary: unknown) {
+  for (const task of tasks) {
+    expect(await ctx.store.get(OWNER, task.id)).toMatchObject({ status: "completed", attempts: 1 });
+  }
+  expect(summary).toMatchObject({ completed: tasks.length, retried: 0, failed: 0 });
+}
+
 describe("an LLM server that is off when work comes", () => {
   it("is asked to start, at most once a second (the shortened minute) while it refuses; every task completes on its first attempt", async () => {
     // Prepare: the server is off (connections refused) and starts in 3 s.
@@ -106,13 +114,7 @@ describe("an LLM server that is off when work comes", () => {
     await reopened;
 
     // Assess
-    for (const task of tasks) {
-      expect(await ctx.store.get(OWNER, task.id)).toMatchObject({
-        status: "completed",
-        attempts: 1,
-      });
-    }
-    expect(summary).toMatchObject({ completed: 6, retried: 0, failed: 0 });
+    await expectCompletedOnFirstAttempt(tasks, summary);
     expect(starter.askedAt.length).toBeGreaterThanOrEqual(1);
     expect(starter.askedAt.length).toBeLessThanOrEqual(STARTING_MS / START_EVERY_MS + 1);
     expect(starter.askedAt[0]).toBeLessThan(1_000);
@@ -126,7 +128,8 @@ describe("an LLM server that is off when work comes", () => {
 
   it("waits out a 60 s start at the production cadence: every task completes on its first attempt", async () => {
     // Prepare: the server is off for a minute, as an instance start plus Ollama's and the
-    // model's load take (README "The LLM server off when idle"); the gate's own timings (DEFAULT_EXECUTOR_TUNING).
+    // model's load take (README "The LLM server off when idle"); the gate's own timings
+    // (DEFAULT_EXECUTOR_TUNING).
     const { server, starter, wake, metrics } = await serverAndExecutor(50, {
       llmRetryMs: DEFAULT_EXECUTOR_TUNING.llmRetryMs,
       llmStartEveryMs: DEFAULT_EXECUTOR_TUNING.llmStartEveryMs,
@@ -140,13 +143,7 @@ describe("an LLM server that is off when work comes", () => {
     await reopened;
 
     // Assess
-    for (const task of tasks) {
-      expect(await ctx.store.get(OWNER, task.id)).toMatchObject({
-        status: "completed",
-        attempts: 1,
-      });
-    }
-    expect(summary).toMatchObject({ completed: 6, retried: 0, failed: 0 });
+    await expectCompletedOnFirstAttempt(tasks, summary);
     // Asked at once, then once a minute while it still refuses: one or two requests.
     expect(starter.askedAt[0]).toBeLessThan(1_000);
     expect(starter.askedAt.length).toBeLessThanOrEqual(2);

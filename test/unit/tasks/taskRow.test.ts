@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rowToTask, TASK_COLUMNS } from "../../../functions/core/tasks/taskRow";
+import { aTask } from "../../support/taskFixture";
 
 /**
  * The row decoder: a row of the right types decodes without zod's per-field cost, and
@@ -10,40 +11,28 @@ const at = new Date("2026-11-29T03:20:49.123Z");
 
 /** A row as the pg adapter returns one (snake_case, Dates, objects for jsonb). */
 function row(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const task = aTask(
+    {
+      status: "in_progress",
+      attempts: 1,
+      leaseOwner: "w1",
+      leaseExpiresAt: at,
+      startedAt: at,
+      firstDueAt: at,
+      firstStartedAt: at,
+    },
+    at,
+  );
   return {
-    id: "0b6c7c1e-9d3e-4a57-b5b1-3c0f2a9d8e11",
-    owner: "alice",
-    type: "prompt",
-    title: null,
-    input: { prompt: "hi" },
-    status: "in_progress",
-    priority: 0,
-    run_at: at,
-    attempts: 1,
-    max_attempts: 3,
-    lease_owner: "w1",
-    lease_expires_at: at,
-    cancel_requested: false,
-    model: "llama3.2",
-    result: null,
-    error: null,
-    idempotency_key: null,
-    progress: null,
-    created_at: at,
-    updated_at: at,
-    started_at: at,
-    completed_at: null,
-    first_due_at: at,
-    first_started_at: at,
+    ...Object.fromEntries(TASK_COLUMNS.map(([field, c]) => [c.sql, task[field]])),
     ...overrides,
   };
 }
 
 describe("rowToTask", () => {
   it("maps every column to its field, a missing jsonb to null", () => {
-    // Prepare: the fixture covers every column of the table definition
+    // Prepare
     const input = row({ result: undefined });
-    expect(Object.keys(row()).sort()).toEqual(TASK_COLUMNS.map(([, c]) => c.sql).sort());
 
     // Act
     const task = rowToTask(input);
