@@ -17,13 +17,14 @@ const INT8_ARRAY_OID = 1016;
 const TIMESTAMPTZ_OID = 1184;
 const NUMERIC_ARRAY_OID = 1231;
 
+/** pg asks for a parser per column of every result: made once, pg's own as the fallback. */
+const pgTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ_OID, "text") as (value: string) => unknown;
+const timestamptz = (value: string) => parseTimestamptz(value, pgTimestamptz);
+
 const types = {
   getTypeParser(oid: number, format?: "text" | "binary") {
     if (oid === INT8_OID || oid === NUMERIC_OID) return (value: string) => Number(value);
-    if (oid === TIMESTAMPTZ_OID && format !== "binary") {
-      const pgParse = pg.types.getTypeParser(TIMESTAMPTZ_OID, "text") as (value: string) => unknown;
-      return (value: string) => parseTimestamptz(value, pgParse);
-    }
+    if (oid === TIMESTAMPTZ_OID && format !== "binary") return timestamptz;
     if (oid === INT8_ARRAY_OID || oid === NUMERIC_ARRAY_OID) {
       // pg parses these arrays to strings; the Data API adapter returns numbers.
       const parseArray = pg.types.getTypeParser(

@@ -16,24 +16,46 @@ import { z } from "zod";
 import { FIXED_COLUMNS_MAX_BYTES } from "./byteBudgets";
 import { TaskProgressSchema, TaskStatusSchema } from "./model";
 
-/** How a column is stored and decoded. Rows are checked rather than cast (a type check per
- *  column, zod for the rest, see rowToTask): if an adapter ever hands back a timestamp or a
- *  count as a string, this fails loudly here, naming the column. */
+const isString = (value: unknown) => typeof value === "string";
+
+const STATUSES: ReadonlySet<unknown> = new Set(TaskStatusSchema.options);
+
+/**
+ * How a column is stored and decoded. Rows are checked rather than cast: `plain` accepts
+ * only what `decoder` accepts unchanged, and a row all of whose columns pass it is taken as
+ * is; any other row goes through the decoders (zod), which name the failing column. So if
+ * an adapter ever hands back a timestamp or a count as a string, this fails loudly here.
+ * Why two: the sync returns 2,000 rows at a time, zod's parse allocated two objects per
+ * field of each, and the garbage collector was the largest item in the executor's profile.
+ */
 const KINDS = {
-  uuid: { sqlType: "uuid", decoder: () => z.string() },
-  text: { sqlType: "text", decoder: () => z.string() },
-  status: { sqlType: "text", decoder: () => TaskStatusSchema },
-  integer: { sqlType: "integer", decoder: () => z.number().int() },
-  boolean: { sqlType: "boolean", decoder: () => z.boolean() },
-  timestamp: { sqlType: "timestamptz", decoder: () => z.date() },
-  /** A small, bounded object (counted in FIXED_COLUMNS_MAX_BYTES, not measured). */
-  progress: { sqlType: "jsonb", decoder: () => TaskProgressSchema },
+  uuid: { sqlType: "uuid", decoder: () => z.string(), plain: isString },
+  text: { sqlType: "text", decoder: () => z.string(), plain: isString },
+  status: { sqlType: "text", decoder: () => TaskStatusSchema, plain: (v) => STATUSES.has(v) },
+  integer: {
+    sqlType: "integer",
+    decoder: () => z.number().int(),
+    plain: (v) => Number.isSafeInteger(v),
+  },
+  boolean: { sqlType: "boolean", decoder: () => z.boolean(), plain: (v) => typeof v === "boolean" },
+  timestamp: {
+    sqlType: "timestamptz",
+    decoder: () => z.date(),
+    plain: (v) => v instanceof Date && !Number.isNaN(v.getTime()),
+  },
+  /** A small, bounded object (counted in FIXED_COLUMNS_MAX_BYTES, not measured); a reported
+   *  one always goes through zod. */
+  progress: { sqlType: "jsonb", decoder: () => TaskProgressSchema, plain: () => false },
   /** A missing value reads as null; `unknown` already includes null, so never `nullable`. */
   json: {
     sqlType: "jsonb",
     decoder: () => z.unknown().transform((value): unknown => value ?? null),
+    plain: (v) => v !== undefined,
   },
-} as const;
+} as const satisfies Record<
+  string,
+  { sqlType: string; decoder: () => z.ZodType; plain: (value: unknown) => boolean }
+>;
 export type ColumnKind = keyof typeof KINDS;
 
 interface ColumnOptions {
@@ -222,31 +244,12 @@ const TaskRowSchema = z
 
 function toTask(row: Record<string, unknown>): Task {
   const task: Record<string, unknown> = {};
-  for (const [field, c] of TASK_COLUMNS)
-    task[field] = c.kind === "json" ? (row[c.sql] ?? null) : row[c.sql];
+  for (const [field, c] of TASK_COLUMNS) task[field] = row[c.sql];
   return task as Task;
 }
 
-const STATUSES: ReadonlySet<unknown> = new Set(TaskStatusSchema.options);
-
-/**
- * Per kind, a check that accepts only what its zod decoder accepts unchanged (`progress`
- * only as null: a reported progress goes through zod). The sync returns 2,000 rows at a
- * time; zod's parse allocated two objects per field of each, and the garbage collector
- * was the largest item in the executor's profile.
- */
-const PLAIN: Record<ColumnKind, (value: unknown) => boolean> = {
-  uuid: (v) => typeof v === "string",
-  text: (v) => typeof v === "string",
-  status: (v) => STATUSES.has(v),
-  integer: (v) => Number.isSafeInteger(v),
-  boolean: (v) => typeof v === "boolean",
-  timestamp: (v) => v instanceof Date && !Number.isNaN(v.getTime()),
-  progress: () => false,
-  json: () => true,
-};
 const ROW_CHECKS = TASK_COLUMNS.map(([, c]) => {
-  const plain = PLAIN[c.kind];
+  const plain: (value: unknown) => boolean = KINDS[c.kind].plain;
   return { sql: c.sql, ok: c.nullable ? (v: unknown) => v === null || plain(v) : plain };
 });
 
@@ -256,7 +259,7 @@ export function rowToTask(row: unknown): Task {
     const fields = row as Record<string, unknown>;
     if (ROW_CHECKS.every((check) => check.ok(fields[check.sql]))) return toTask(fields);
   }
-  // Anything else (a reported progress, or a value of the wrong type) through zod, which
-  // checks it in full and names the column when it fails.
+  // Anything else (a reported progress, a missing jsonb, a value of the wrong type) through
+  // zod, which checks it in full and names the column when it fails.
   return TaskRowSchema.parse(row);
 }
