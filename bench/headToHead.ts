@@ -1,6 +1,6 @@
 import { openPgBossBench, type PgBossRun, pgBossConfigOf } from "./pgBoss";
 import { drainQueue, type QueueCeilingRun } from "./queueCeiling";
-import { median } from "./support/stats";
+import { bestOf, median } from "./support/stats";
 
 /**
  * The queue against pg-boss, head to head: for each K, the best configuration of each
@@ -50,8 +50,11 @@ export async function benchHeadToHead(options: HeadToHeadOptions): Promise<HeadT
   try {
     for (const loops of [...new Set(options.queueRuns.map((run) => run.loops))]) {
       const bossBest = options.bossRuns[loops];
-      const oursBest = bestOf(options.queueRuns.filter((run) => run.loops === loops));
-      if (!bossBest || !oursBest) continue;
+      if (!bossBest) continue;
+      const oursBest = bestOf(
+        options.queueRuns.filter((run) => run.loops === loops),
+        (run) => run.tasksPerSecond,
+      );
       const ours: number[] = [];
       const theirs: number[] = [];
       const runOurs = async (round: number) => {
@@ -98,11 +101,4 @@ export async function benchHeadToHead(options: HeadToHeadOptions): Promise<HeadT
     await boss.close();
   }
   return results;
-}
-
-function bestOf(runs: readonly QueueCeilingRun[]): QueueCeilingRun | undefined {
-  return runs.reduce<QueueCeilingRun | undefined>(
-    (best, run) => (!best || run.tasksPerSecond > best.tasksPerSecond ? run : best),
-    undefined,
-  );
 }

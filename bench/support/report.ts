@@ -12,6 +12,7 @@ import type { ScaleToZeroResult } from "../scaleToZero";
 import type { IdleStatementsResult } from "../statementCount";
 import type { Machine } from "./machine";
 import { formatJson } from "./results";
+import { bestOf } from "./stats";
 import { formatTable } from "./table";
 
 /** Everything one run measured; what `.bench/results.json` holds. */
@@ -286,10 +287,6 @@ function scaleToZeroLines(z: ScaleToZeroResult): Verdict[] {
 }
 
 /** The element with the highest `score` (the first of equals). */
-function bestOf<T>(items: readonly T[], score: (item: T) => number): T {
-  return items.reduce((best, item) => (score(item) > score(best) ? item : best));
-}
-
 /**
  * The sweep's best of each, drained again in alternating rounds; at K = 4 the target is to
  * be ahead (issue 7: the queue's ceiling at least pg-boss's best in the same run).

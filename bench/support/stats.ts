@@ -46,6 +46,11 @@ export function median(values: readonly number[]): number {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/** The item with the highest score (the first of equals); `items` must not be empty. */
+export function bestOf<T>(items: readonly T[], score: (item: T) => number): T {
+  return items.reduce((best, item) => (score(item) > score(best) ? item : best));
+}
+
 /** Events per second over `elapsedMs`; 0 when nothing happened. */
 export function perSecond(count: number, elapsedMs: number): number {
   if (count === 0) return 0;
