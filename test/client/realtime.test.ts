@@ -8,6 +8,7 @@ import {
   type WebSocketConstructor,
 } from "../../client/src/index";
 import { channelForOwner } from "../../functions/core/realtime/channel";
+import { waitFor } from "../../testkit/waitFor";
 import { useInProcessRuntime } from "../support/inProcessRuntime";
 
 /**
@@ -95,12 +96,14 @@ describe("watchTask over the real-time channel", () => {
     runtime.ollama.setLatency(700);
     const client = await realtimeClient(`joiner-${randomUUID()}`);
     const task = await client.createTask({ type: "summarize", input: { text: minutes(3_000) } });
-    for (;;) {
-      const seen = await client.getTask(task.id);
-      if (seen.status !== "pending" && seen.status !== "in_progress") break;
-      if (seen.progress?.step === "map" && seen.progress.done >= 1) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor(
+      async () => {
+        const seen = await client.getTask(task.id);
+        const ended = seen.status !== "pending" && seen.status !== "in_progress";
+        return ended || (seen.progress?.done ?? 0) >= 1;
+      },
+      { intervalMs: 50, what: "a finished chunk" },
+    );
 
     // Act
     const events: WatchEvent[] = [];

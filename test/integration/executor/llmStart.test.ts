@@ -1,5 +1,3 @@
-import { randomUUID } from "node:crypto";
-import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_EXECUTOR_TUNING } from "../../../functions/core/executor/loop";
 import { WAKE_MESSAGE } from "../../../functions/core/executor/scheduleEvent";
@@ -9,6 +7,7 @@ import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/regist
 import { createMemoryDueMarker } from "../../../functions/core/wake/memoryDueMarker";
 import { createExecutorHandler } from "../../../functions/executor/handler";
 import { type OllamaTestServer, startOllamaServer } from "../../../testkit/ollamaServer";
+import { lambdaContext } from "../../support/apiEvents";
 import {
   createTask,
   llmFor,
@@ -35,16 +34,6 @@ afterEach(async () => {
 
 const START_EVERY_MS = 1_000;
 const STARTING_MS = 3_000;
-
-function lambdaContext(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    awsRequestId: randomUUID(),
-    functionName: "task-pipeline-executor",
-    logStreamName: "2026/11/29/[$LATEST]llmstart",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  } as Context;
-}
 
 /** A starter that records when it was asked (ms since the test began). */
 function recordingStarter(t0: number): LlmStarter & { askedAt: number[] } {

@@ -1,6 +1,4 @@
-import { randomUUID } from "node:crypto";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import type { Context } from "aws-lambda";
 import { afterEach, describe, expect, it } from "vitest";
 import { countStatements } from "../../../bench/support/countingSqlPort";
 import { scheduleEvent, WAKE_MESSAGE } from "../../../functions/core/executor/scheduleEvent";
@@ -9,6 +7,7 @@ import { createTaskTypeRegistry } from "../../../functions/core/taskTypes/regist
 import { createMemoryDueMarker } from "../../../functions/core/wake/memoryDueMarker";
 import { createExecutorHandler } from "../../../functions/executor/handler";
 import { freePort } from "../../../functions/local/embeddedPostgres";
+import { lambdaContext } from "../../support/apiEvents";
 import { claimTasks } from "../../support/taskStates";
 import {
   createTask,
@@ -37,16 +36,6 @@ afterEach(async () => {
   for (const socket of sockets) socket.destroy();
   await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
 });
-
-function lambdaContext(timeoutMs: number): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    awsRequestId: randomUUID(),
-    functionName: "task-pipeline-executor",
-    logStreamName: "2026/11/28/[$LATEST]scale",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-  } as Context;
-}
 
 /** The handler on this file's database, a statement counter, the memory marker. */
 function executor(options: { llmUrl?: string; settings?: Record<string, number> } = {}) {

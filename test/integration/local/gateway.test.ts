@@ -1,4 +1,3 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiHandler } from "../../../functions/api/app";
 import { depsFromEnvironment } from "../../../functions/api/handler";
@@ -8,6 +7,7 @@ import { createApiServer } from "../../../functions/local/httpServer";
 import { createJwtAuthorizer } from "../../../functions/local/jwtAuthorizer";
 import { signLocalToken } from "../../../functions/local/token";
 import { createTestDatabase, type TestDatabase } from "../../support/database";
+import { closeServer, listenOnLoopback } from "../../support/listen";
 
 /**
  * The local API Gateway in front of the real api handler on the test database: what a
@@ -28,11 +28,9 @@ beforeAll(async () => {
     cors: corsConfig(["http://app.example"]),
     logger: silentLogger,
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://${await listenOnLoopback(server)}`;
   afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer(server);
     await deps.sql.close();
     await database.drop();
   });

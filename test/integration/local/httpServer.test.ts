@@ -7,6 +7,7 @@ import { corsConfig } from "../../../functions/local/cors";
 import { type ApiHandler, createApiServer } from "../../../functions/local/httpServer";
 import { createJwtAuthorizer } from "../../../functions/local/jwtAuthorizer";
 import { signLocalToken } from "../../../functions/local/token";
+import { closeServer, listenOnLoopback } from "../../support/listen";
 
 /**
  * The local API Gateway over real HTTP, with a handler that records what it is given and
@@ -37,12 +38,10 @@ const server = createApiServer({
 let baseUrl = "";
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://${await listenOnLoopback(server)}`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 beforeEach(() => {
   received.length = 0;

@@ -1,10 +1,10 @@
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../functions/core/telemetry/ports";
 import { corsConfig } from "../../../functions/local/cors";
 import { type ApiHandler, createApiServer } from "../../../functions/local/httpServer";
 import { createJwtAuthorizer } from "../../../functions/local/jwtAuthorizer";
 import { signLocalToken } from "../../../functions/local/token";
+import { closeServer, listenOnLoopback } from "../../support/listen";
 
 /**
  * The local gateway is as strict as Lambda where API Gateway's own 10 MB does not show:
@@ -28,12 +28,10 @@ const server = createApiServer({
 let baseUrl = "";
 
 beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://${await listenOnLoopback(server)}`;
 });
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  await closeServer(server);
 });
 beforeEach(() => {
   calls = 0;

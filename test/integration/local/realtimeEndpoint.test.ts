@@ -1,5 +1,4 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelForOwner } from "../../../functions/core/realtime/channel";
 import { createHttpPublishTransport } from "../../../functions/core/realtime/httpPublish";
@@ -11,6 +10,7 @@ import {
 } from "../../../functions/local/realtime/server";
 import { signLocalToken } from "../../../functions/local/token";
 import { connectRealtime } from "../../../testkit/realtimeClient";
+import { listenOnLoopback } from "../../support/listen";
 
 /**
  * The local Event API over real sockets: the HTTP publish's rules (AppSync's: API key,
@@ -34,8 +34,7 @@ beforeAll(async () => {
     if (!endpoint.handleHttp(req, res)) res.writeHead(404).end();
   });
   server.on("upgrade", endpoint.handleUpgrade);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
 afterAll(async () => {
