@@ -11,6 +11,7 @@ import { encodeCursor } from "../../functions/core/tasks/cursor";
 import {
   type NewTask,
   pickupLatencyMs,
+  type SettledTask,
   type Task,
   type TaskOutcome,
 } from "../../functions/core/tasks/model";
@@ -834,9 +835,19 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
 
     describe("sync: settle", () => {
       it("completes a task: result kept, lease ended", async () => {
-        // Prepare
+        // Prepare: the claimed row changes while the attempt runs (a progress report with a
+        // heartbeat, a cancel request) and those changes must come back with the settle.
         const task = await create();
-        await claimOne("w1");
+        const claimed = await claimOne("w1");
+        await store.sync({
+          workerId: "w1",
+          leaseSeconds: 60,
+          outcomes: [],
+          heartbeatIds: [task.id],
+          progress: { [task.id]: { step: "map", done: 1, total: 2 } },
+          claimLimit: 0,
+        });
+        await store.cancel(OWNER, task.id);
 
         // Act
         const settled = await settleTasks(store, "w1", [
@@ -856,8 +867,15 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
           attempts: 1,
         });
         expect(stored.completedAt).toBeInstanceOf(Date);
-        // The row comes back as stored, but without input and result (the worker has both).
-        expect(settled).toEqual([{ ...stored, input: null, result: null }]);
+        // What comes back is what can have changed since the claim: laid over the task as
+        // the worker claimed it, the row as stored (but the result, which the worker has).
+        expect(settled).toHaveLength(1);
+        expect({ ...claimed, ...settled[0] }).toEqual({ ...stored, result: null });
+        expect(settled[0]).toMatchObject({
+          cancelRequested: true,
+          progress: { step: "map", done: 1, total: 2 },
+        });
+        expect(Object.keys(settled[0] ?? {})).not.toContain("input");
       });
 
       it("schedules a retryable failure for later, keeping the error", async () => {
@@ -875,12 +893,12 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         expect(settled).toMatchObject({
           status: "pending",
           error: "ollama unreachable",
-          attempts: 1,
           leaseOwner: null,
+          leaseExpiresAt: null,
           completedAt: null,
         });
-        expect((settled as Task).runAt.toISOString()).toBe(runAt.toISOString());
-        expect((settled as Task).startedAt).toBeInstanceOf(Date);
+        expect((settled as SettledTask).runAt.toISOString()).toBe(runAt.toISOString());
+        expect(await store.get(OWNER, task.id)).toMatchObject({ attempts: 1, status: "pending" });
         expect((await claimTasks(store, "w1", 10, 60)).claimed).toEqual([]);
       });
 
@@ -971,8 +989,9 @@ export function describeTaskStore(adapterName: string, makePort: MakePort): void
         ]);
 
         // Assess
-        expect(settled).toMatchObject({ status: "failed", result: null });
-        expect((settled as Task).error).toMatch(
+        expect(settled).toMatchObject({ status: "failed" });
+        expect((await store.get(OWNER, task.id)).result).toBeNull();
+        expect((settled as SettledTask).error).toMatch(
           /result is \d+ bytes as JSON, over the limit of 2000/,
         );
       });

@@ -1,5 +1,6 @@
 import type {
   LeaseState,
+  SettledTask,
   Task,
   TaskOutcome,
   TaskRepository,
@@ -47,12 +48,15 @@ export async function heartbeatTasks(
   return leases;
 }
 
-/** Writes `outcomes` fenced by `workerId`'s lease; claims nothing. The rows written come back. */
+/**
+ * Writes `outcomes` fenced by `workerId`'s lease; claims nothing. The rows written come back,
+ * as a settle returns them (SettledTask: the id and the columns that change after a claim).
+ */
 export async function settleTasks(
   tasks: TaskRepository,
   workerId: string,
   outcomes: readonly TaskOutcome[],
-): Promise<Task[]> {
+): Promise<SettledTask[]> {
   const { settled } = await tasks.sync({
     workerId,
     leaseSeconds: 60,

@@ -260,9 +260,9 @@ export class ExecutorRun {
     const afterFailures = this.backoff.succeeded();
     if (afterFailures > 0) deps.logger.info("database reachable again", { afterFailures });
     inflight.forget(carried.map((finished) => finished.task.id));
-    this.report.settled(carried, result.settled);
+    const settled = this.report.settled(carried, result.settled);
     // Every row this sync changed, told to subscribers (never waited for).
-    deps.events?.statusChanged([...result.settled, ...result.recovered, ...result.claimed]);
+    deps.events?.statusChanged([...settled, ...result.recovered, ...result.claimed]);
     this.inflight.recordLeases(heartbeatIds, result.leases, sentAtMs, deps.logger);
     this.report.recovered(result.recovered);
     this.recorder.count("claimed", result.claimed.length);

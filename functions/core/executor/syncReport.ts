@@ -3,7 +3,7 @@
  * the logs, one info line per task outcome (completed, retried, failed with its reason,
  * cancelled); tasks that ended failed go to the failed-task notifier.
  */
-import type { Task } from "../tasks/model";
+import type { SettledTask, Task } from "../tasks/model";
 import type { Logger } from "../telemetry/ports";
 import type { FinishedAttempt } from "./inflight";
 import type { Recorder } from "./recorder";
@@ -17,14 +17,19 @@ export interface SyncReportDeps {
 export class SyncReport {
   constructor(private readonly deps: SyncReportDeps) {}
 
-  /** The outcomes a sync carried, against the rows it wrote (the fence left the others out). */
-  settled(carried: readonly FinishedAttempt[], settled: readonly Task[]): void {
-    const rows = new Map(settled.map((row) => [row.id, row]));
+  /**
+   * The outcomes a sync carried, against the rows it wrote (the fence left the others out).
+   * Returns the tasks written, as their rows now are: the task as claimed, with what the
+   * settle returned (every column that can change after a claim) laid over it.
+   */
+  settled(carried: readonly FinishedAttempt[], settled: readonly SettledTask[]): Task[] {
+    const written = new Map(settled.map((row) => [row.id, row]));
+    const tasks: Task[] = [];
     const failed: Task[] = [];
     for (const finished of carried) {
       this.deps.recorder.metrics.attemptFinished(finished.end, finished.runMs);
-      const row = rows.get(finished.task.id);
-      if (!row) {
+      const settledRow = written.get(finished.task.id);
+      if (!settledRow) {
         // The fence held it out: the lease expired meanwhile and the task moved on.
         this.deps.recorder.count("leaseLost");
         this.deps.logger.warn("outcome not written: the lease was lost meanwhile", {
@@ -33,6 +38,8 @@ export class SyncReport {
         });
         continue;
       }
+      const row: Task = { ...finished.task, ...settledRow };
+      tasks.push(row);
       const fields = {
         taskId: row.id,
         type: row.type,
@@ -66,6 +73,7 @@ export class SyncReport {
       }
     }
     this.deps.notifyFailed(failed);
+    return tasks;
   }
 
   /** Tasks whose lease expired and that this sync recovered (pending again, or failed). */

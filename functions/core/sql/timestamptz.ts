@@ -2,7 +2,7 @@
  * PostgreSQL's text form of a timestamptz (DateStyle ISO, as every server here prints it:
  * `2026-11-29 03:20:49.123456+00`, `... -03:30`) to a Date, without a regular expression.
  *
- * Why: the executor's sync returns each claimed and settled row with six timestamps, and
+ * Why: the executor's sync returns each claimed row with seven timestamps, and
  * pg's own parser (postgres-date, a regex with a lazy `.*?`) took 12 % of the executor's
  * CPU draining 10,000 no-op tasks, more than any code of ours. Anything outside the common
  * shape (a year before 1000 or after 9999, BC, infinity, an offset with seconds) goes to

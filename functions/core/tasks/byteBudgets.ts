@@ -37,10 +37,11 @@
  * - list: a page stops (with a cursor) once its rows' inputs, results and errors reach
  *   PAGE_BYTES (its first row always comes): at most PAGE_BYTES + ROW_MAX_BYTES +
  *   PAGE_MAX_ROWS × OTHER_COLUMNS_MAX_BYTES = 393,216 + 62,226 + 507,000 = 962,442.
- * - sync: what comes back besides the claimed rows (settled and recovered rows, without
- *   input and result; lease rows, LEASE_ROW_MAX_BYTES each) is measured in the statement
- *   itself, and the claim's `fitting` CTE keeps only the claimed rows (measured whole: input,
- *   error and text columns, plus FIXED_COLUMNS_MAX_BYTES) that fit in what is left of
+ * - sync: what comes back besides the claimed rows (settled rows, the id and the columns
+ *   that change after a claim; recovered rows, without input and result; lease rows,
+ *   LEASE_ROW_MAX_BYTES each) is measured in the statement itself, and the claim's `fitting`
+ *   CTE keeps only the claimed rows (measured whole: input, error and text columns, the
+ *   worker id the claim writes, plus FIXED_COLUMNS_MAX_BYTES) that fit in what is left of
  *   RESPONSE_LIMIT; within that, their inputs and errors stop at CLAIM_BYTES (so one loop
  *   does not take more work than it should). Measured rather than bounded, because 100
  *   recovered rows at their theoretical maximum (5,868 bytes each) would leave the claim

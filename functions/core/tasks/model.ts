@@ -5,9 +5,9 @@
  * in SQL and camelCase here and in JSON.
  */
 import { z } from "zod";
-import type { NewTask, Task } from "./taskRow";
+import type { NewTask, SettledTask, Task } from "./taskRow";
 
-export type { NewTask, Task } from "./taskRow";
+export type { NewTask, SettledTask, Task } from "./taskRow";
 
 export const TASK_STATUSES = [
   "pending",
@@ -94,10 +94,11 @@ export interface SyncRequest {
 
 export interface SyncResult {
   /**
-   * Outcomes that were written (the fence held), as the rows now are, except `input` and
-   * `result` come back null (the executor holds both; see `recovered`).
+   * Outcomes that were written (the fence held): each task's id and the columns that can
+   * have changed since its claim, as the row now is (SettledTask). The executor holds the
+   * rest, as it claimed them.
    */
-  settled: Task[];
+  settled: SettledTask[];
   /** Leases that were extended; a heartbeat id missing here was lost (reclaimed or cancelled). */
   leases: LeaseState[];
   /** Newly claimed tasks, now in_progress under this worker's lease. */

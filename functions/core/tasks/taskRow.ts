@@ -66,6 +66,12 @@ interface ColumnOptions {
   insertDefault?: string;
   /** Left out (a typed NULL) of the rows sync returns for settled and recovered tasks. */
   bulky?: true;
+  /**
+   * Can differ, by the time a settle returns the row, from the claimed row the executor
+   * holds: the settle writes it, or a heartbeat or a cancel did while the attempt ran. With
+   * the id, the only columns of a settled row (./model.ts SettledTask).
+   */
+  changesAfterClaim?: true;
   /** In the HTTP API's task view, with its OpenAPI description. */
   api?: { description?: string };
 }
@@ -96,12 +102,13 @@ export const TASK_ROW = {
     bulky: true,
     ...api("The input as accepted at create time."),
   }),
-  status: column("status", "status", api()),
+  status: column("status", "status", { changesAfterClaim: true, ...api() }),
   priority: column("priority", "integer", { settable: true, ...api() }),
   /** Not before: the claim skips the task until then (also the retry backoff's target).
    *  A create without it makes the task due at once. */
   runAt: column("run_at", "timestamp", {
     settable: true,
+    changesAfterClaim: true,
     insertDefault: "now()",
     ...api("Not before: when the task is (or was) due."),
   }),
@@ -109,13 +116,15 @@ export const TASK_ROW = {
   attempts: column("attempts", "integer", api("Attempts so far (reset by retry).")),
   maxAttempts: column("max_attempts", "integer", { settable: true, ...api() }),
   /** The executor's lease: which worker holds the task until when; nobody else's business. */
-  leaseOwner: column("lease_owner", "text", { nullable: true }),
-  leaseExpiresAt: column("lease_expires_at", "timestamp", { nullable: true }),
-  cancelRequested: column(
-    "cancel_requested",
-    "boolean",
-    api("Cancel was asked while the task ran."),
-  ),
+  leaseOwner: column("lease_owner", "text", { nullable: true, changesAfterClaim: true }),
+  leaseExpiresAt: column("lease_expires_at", "timestamp", {
+    nullable: true,
+    changesAfterClaim: true,
+  }),
+  cancelRequested: column("cancel_requested", "boolean", {
+    changesAfterClaim: true,
+    ...api("Cancel was asked while the task ran."),
+  }),
   model: column("model", "text", { settable: true, ...api() }),
   result: column("result", "json", {
     bulky: true,
@@ -123,18 +132,20 @@ export const TASK_ROW = {
   }),
   error: column("error", "text", {
     nullable: true,
+    changesAfterClaim: true,
     ...api("Why the last attempt failed, if it did."),
   }),
   idempotencyKey: column("idempotency_key", "text", { nullable: true, settable: true, ...api() }),
   /** The latest progress its executor reported (sync's heartbeat); cleared by each claim. */
   progress: column("progress", "progress", {
     nullable: true,
+    changesAfterClaim: true,
     ...api(
       "How far the running attempt is, as its executor last reported it; null when not reported.",
     ),
   }),
   createdAt: column("created_at", "timestamp", api()),
-  updatedAt: column("updated_at", "timestamp", api()),
+  updatedAt: column("updated_at", "timestamp", { changesAfterClaim: true, ...api() }),
   /** Start of the latest attempt (set by every claim). */
   startedAt: column("started_at", "timestamp", {
     nullable: true,
@@ -143,6 +154,7 @@ export const TASK_ROW = {
   /** When the task reached a final status. */
   completedAt: column("completed_at", "timestamp", {
     nullable: true,
+    changesAfterClaim: true,
     ...api("When the task reached a final status."),
   }),
   /**
@@ -173,8 +185,22 @@ export type NewTask = {
   [F in SettableField]: Row[F] extends { insertDefault: string } ? Task[F] | null : Task[F];
 };
 
+type SettledField =
+  | "id"
+  | { [F in TaskField]: Row[F] extends { changesAfterClaim: true } ? F : never }[TaskField];
+
+/**
+ * A task as a settle returns it: its id and the columns that can have changed since the
+ * claim (`changesAfterClaim`). The executor holds the rest, as claimed; merged, they are
+ * the row as it now is (functions/core/executor/syncReport.ts).
+ */
+export type SettledTask = Pick<Task, SettledField>;
+
 /** Every column, as [field, column] in the table's order. */
 export const TASK_COLUMNS = Object.entries(TASK_ROW) as Array<[TaskField, TaskColumn]>;
+const isSettledColumn = (c: TaskColumn) =>
+  c.sql === TASK_ROW.id.sql || c.changesAfterClaim === true;
+const SETTLED_COLUMNS = TASK_COLUMNS.filter(([, c]) => isSettledColumn(c));
 export const SETTABLE_COLUMNS = TASK_COLUMNS.filter(([, c]) => c.settable) as Array<
   [SettableField, TaskColumn]
 >;
@@ -215,6 +241,20 @@ export const slimColumnsOnly = (alias: string) =>
     .join(", ");
 
 /**
+ * A settled row's select list: the id and the columns that can change after the claim, the
+ * others typed NULLs (SettledTask). Small, as a settle answers for up to 1,000 outcomes at
+ * once, and everything else the executor already holds.
+ */
+export const settledTaskColumns = (alias?: string) => taskColumns(alias, isSettledColumn);
+
+/** The columns settledTaskColumns keeps, alone: what the settle's UPDATE RETURNs. */
+export const settledColumnsOnly = (alias: string) =>
+  SETTLED_COLUMNS.map(([, c]) => `${alias}.${c.sql}`).join(", ");
+
+/** SQL for a settled row's size as the Data API counts it (see rowBytesSql). */
+export const settledRowBytesSql = (alias: string) => rowBytesSql(alias, isSettledColumn);
+
+/**
  * SQL for a row's size as the Data API counts it (./byteBudgets.ts): its text and jsonb
  * columns measured as PostgreSQL prints them, every other column at its printed maximum
  * (FIXED_COLUMNS_MAX_BYTES). Columns for which `present` says no are NULLs in that row and
@@ -231,35 +271,45 @@ export function rowBytesSql(alias: string, present: (c: TaskColumn) => boolean =
   return [...measured, String(FIXED_COLUMNS_MAX_BYTES)].join(" + ");
 }
 
-const TaskRowSchema = z
-  .object(
-    Object.fromEntries(
-      TASK_COLUMNS.map(([, c]) => {
-        const decoder = KINDS[c.kind].decoder();
-        return [c.sql, c.nullable ? decoder.nullable() : decoder];
-      }),
-    ),
-  )
-  .transform((row) => toTask(row));
-
-function toTask(row: Record<string, unknown>): Task {
-  const task: Record<string, unknown> = {};
-  for (const [field, c] of TASK_COLUMNS) task[field] = row[c.sql];
-  return task as Task;
+/**
+ * A decoder of rows carrying `columns` (snake_case, as both SQL adapters return them) into
+ * objects of their camelCase fields. Rows are checked rather than cast: a row all of whose
+ * columns pass their kind's `plain` check is taken as is; anything else (a reported
+ * progress, a missing jsonb, a value of the wrong type) goes through zod, which checks it in
+ * full and names the column when it fails.
+ */
+function rowDecoder<T>(columns: ReadonlyArray<readonly [TaskField, TaskColumn]>) {
+  const pick = (row: Record<string, unknown>): T => {
+    const picked: Record<string, unknown> = {};
+    for (const [field, c] of columns) picked[field] = row[c.sql];
+    return picked as T;
+  };
+  const schema = z
+    .object(
+      Object.fromEntries(
+        columns.map(([, c]) => {
+          const decoder = KINDS[c.kind].decoder();
+          return [c.sql, c.nullable ? decoder.nullable() : decoder];
+        }),
+      ),
+    )
+    .transform((row) => pick(row));
+  const checks = columns.map(([, c]) => {
+    const plain: (value: unknown) => boolean = KINDS[c.kind].plain;
+    return { sql: c.sql, ok: c.nullable ? (v: unknown) => v === null || plain(v) : plain };
+  });
+  return (row: unknown): T => {
+    if (typeof row === "object" && row !== null) {
+      const fields = row as Record<string, unknown>;
+      if (checks.every((check) => check.ok(fields[check.sql]))) return pick(fields);
+    }
+    return schema.parse(row);
+  };
 }
 
-const ROW_CHECKS = TASK_COLUMNS.map(([, c]) => {
-  const plain: (value: unknown) => boolean = KINDS[c.kind].plain;
-  return { sql: c.sql, ok: c.nullable ? (v: unknown) => v === null || plain(v) : plain };
-});
+/** Decodes a whole `tasks` row into a Task. */
+export const rowToTask: (row: unknown) => Task = rowDecoder<Task>(TASK_COLUMNS);
 
-/** Decodes a `tasks` row (snake_case, as both SQL adapters return it) into a Task. */
-export function rowToTask(row: unknown): Task {
-  if (typeof row === "object" && row !== null) {
-    const fields = row as Record<string, unknown>;
-    if (ROW_CHECKS.every((check) => check.ok(fields[check.sql]))) return toTask(fields);
-  }
-  // Anything else (a reported progress, a missing jsonb, a value of the wrong type) through
-  // zod, which checks it in full and names the column when it fails.
-  return TaskRowSchema.parse(row);
-}
+/** Decodes a settled row (settledTaskColumns) into a SettledTask. */
+export const rowToSettledTask: (row: unknown) => SettledTask =
+  rowDecoder<SettledTask>(SETTLED_COLUMNS);

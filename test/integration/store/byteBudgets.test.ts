@@ -180,7 +180,8 @@ describe("byte budgets through the Data API", () => {
 
     // Assess
     expect(JSON.stringify(over).length).toBeLessThan(INLINE_RESULT_BYTES / 10);
-    expect(settled.settled[0]).toMatchObject({ status: "failed", result: null });
+    expect(settled.settled[0]).toMatchObject({ status: "failed" });
+    expect((await store.get(OWNER, task.id)).result).toBeNull();
     expect(settled.settled[0]?.error).toMatch(/result is \d+ bytes as JSON, over the limit/);
   });
 
@@ -257,16 +258,17 @@ describe("byte budgets through the Data API", () => {
         { ids: JSON.stringify(ids) },
       );
     const all = TASK_COLUMNS.map(([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`);
-    const slim = TASK_COLUMNS.filter(([, c]) => !c.bulky).map(
-      ([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`,
-    );
+    // A settled row is its id and the columns that change after a claim (SettledTask).
+    const settledColumns = TASK_COLUMNS.filter(
+      ([field, c]) => field === "id" || c.changesAfterClaim,
+    ).map(([, c]) => `coalesce(octet_length(${c.sql}::text), 0)`);
     const [claimedBytes] = await measure(
       answer.claimed.map((t) => t.id),
       all.join(" + "),
     );
     const [settledBytes] = await measure(
       answer.settled.map((t) => t.id),
-      slim.join(" + "),
+      settledColumns.join(" + "),
     );
 
     // Assess

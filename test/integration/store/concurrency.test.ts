@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPgSqlPort } from "../../../functions/core/sql/pgAdapter";
 import type { SqlPort } from "../../../functions/core/sql/port";
-import type { Task, TaskOutcome } from "../../../functions/core/tasks/model";
+import type { SettledTask, Task, TaskOutcome } from "../../../functions/core/tasks/model";
 import { TaskStore } from "../../../functions/core/tasks/store";
 import { useTestDatabase } from "../../support/database";
 import { claimTasks, settleTasks } from "../../support/taskStates";
@@ -69,7 +69,7 @@ describe("TaskStore under concurrent workers", () => {
           result: { by: worker },
         }));
         let claimed: Task[];
-        let settled: Task[];
+        let settled: SettledTask[];
         if (useSync) {
           const result = await store.sync({
             workerId: worker,

@@ -3,7 +3,7 @@ import type { FinishedAttempt } from "../../../functions/core/executor/inflight"
 import { ExecutorMetrics } from "../../../functions/core/executor/metrics";
 import { Recorder } from "../../../functions/core/executor/recorder";
 import { SyncReport } from "../../../functions/core/executor/syncReport";
-import type { Task } from "../../../functions/core/tasks/model";
+import type { SettledTask, Task } from "../../../functions/core/tasks/model";
 import type { LogFields, MetricUnit } from "../../../functions/core/telemetry/ports";
 import { aTask } from "../../support/taskFixture";
 
@@ -22,7 +22,54 @@ const finished = (task: Task, runMs: number): FinishedAttempt => ({
   runMs,
 });
 
+const silentReport = () =>
+  new SyncReport({
+    recorder: new Recorder(new ExecutorMetrics({ add() {}, flush() {} })),
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    notifyFailed() {},
+  });
+
 describe("SyncReport", () => {
+  it("returns each written task as its row now is: the task as claimed, with the settled columns over it", () => {
+    // Prepare: t1 settled (and was asked to cancel meanwhile); t2's lease was lost
+    const claimed = row("t1", "in_progress", {
+      leaseOwner: "w1",
+      leaseExpiresAt: new Date(at.getTime() + 60_000),
+      input: { prompt: "hi" },
+    });
+    const lost = row("t2", "in_progress", { leaseOwner: "w1", leaseExpiresAt: at });
+    const done = new Date(at.getTime() + 5_000);
+    const settledRow: SettledTask = {
+      id: "t1",
+      status: "completed",
+      error: null,
+      runAt: at,
+      completedAt: done,
+      updatedAt: done,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      cancelRequested: true,
+      progress: { step: "map", done: 2, total: 2 },
+    };
+
+    // Act
+    const written = silentReport().settled(
+      [finished(claimed, 5_000), finished(lost, 5_000)],
+      [settledRow],
+    );
+
+    // Assess
+    expect(written).toEqual([{ ...claimed, ...settledRow }]);
+    expect(written[0]).toMatchObject({
+      type: "summarize",
+      input: { prompt: "hi" },
+      attempts: 1,
+      status: "completed",
+      leaseOwner: null,
+      cancelRequested: true,
+    });
+  });
+
   it("logs each task outcome once, at info (failed at warn, with its reason), and counts it with its metric", () => {
     // Prepare
     const lines: { level: string; message: string; fields?: LogFields }[] = [];

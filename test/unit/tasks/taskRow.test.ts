@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { rowToTask, TASK_COLUMNS } from "../../../functions/core/tasks/taskRow";
+import { rowToSettledTask, rowToTask, TASK_COLUMNS } from "../../../functions/core/tasks/taskRow";
 import { aTask } from "../../support/taskFixture";
 
 /**
@@ -72,5 +72,40 @@ describe("rowToTask", () => {
     ["id", undefined],
   ])("refuses %s = %j, naming the column", (column, value) => {
     expect(() => rowToTask(row({ [column]: value }))).toThrow(new RegExp(column));
+  });
+});
+
+describe("rowToSettledTask", () => {
+  it("keeps the id and the columns that change after a claim, and checks them", () => {
+    // Prepare: a settled row as sync returns it, every other column a typed NULL
+    const settled = row({
+      status: "completed",
+      lease_owner: null,
+      lease_expires_at: null,
+      completed_at: at,
+    });
+
+    // Act
+    const task = rowToSettledTask(settled);
+
+    // Assess
+    expect(Object.keys(task).sort()).toEqual(
+      [
+        "id",
+        "status",
+        "runAt",
+        "leaseOwner",
+        "leaseExpiresAt",
+        "cancelRequested",
+        "error",
+        "progress",
+        "updatedAt",
+        "completedAt",
+      ].sort(),
+    );
+    expect(task).toMatchObject({ status: "completed", completedAt: at, leaseOwner: null });
+    expect(() => rowToSettledTask({ ...settled, completed_at: "yesterday" })).toThrow(
+      /completed_at/,
+    );
   });
 });

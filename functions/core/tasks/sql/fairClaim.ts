@@ -44,11 +44,16 @@
  * claimer whose insert went through claims for it in that statement.
  */
 
-import { rowBytesSql } from "../taskRow";
+import { rowBytesSql, settledRowBytesSql } from "../taskRow";
 
 const CLAIM_LIMIT = "cast(:claim_limit AS integer)";
-/** Printed sizes of a whole row (`d`) and of a slim one (`r`: no input or result). */
-const FULL_ROW_BYTES = rowBytesSql("d");
+/**
+ * Printed sizes of a whole row (`d`), a settled one and a recovered one (`r`). A claimed
+ * row is measured while still pending, without a lease_owner (the table's CHECK), and
+ * comes back with this worker's id in it: up to 765 bytes a row more than it measured.
+ */
+const FULL_ROW_BYTES = `${rowBytesSql("d")} + octet_length(cast(:worker_id AS text))`;
+const SETTLED_ROW_BYTES = settledRowBytesSql("r");
 const SLIM_ROW_BYTES = rowBytesSql("r", (c) => !c.bulky);
 const MAX_RUNNING = "cast(:max_running AS integer)";
 
@@ -183,7 +188,7 @@ due AS (
 ),
 -- The settled and recovered rows this statement already sends back, as printed.
 answered AS (
-  SELECT (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM settled AS r)
+  SELECT (SELECT coalesce(sum(${SETTLED_ROW_BYTES}), 0) FROM settled AS r)
        + (SELECT coalesce(sum(${SLIM_ROW_BYTES}), 0) FROM recovered AS r) AS bytes
 ),
 -- The byte budget: the prefix of the fair order that the Data API can send back (it refuses
