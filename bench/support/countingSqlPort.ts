@@ -39,10 +39,10 @@ export function countStatements(inner: SqlPort): CountingSqlPort {
   };
 
   const wrap = (target: SqlPort, inTransaction: boolean): SqlPort => ({
-    query(sql, params) {
+    query(sql, params, options) {
       counts.queries += 1;
       record(statementLabel(sql));
-      return target.query(sql, params);
+      return target.query(sql, params, options);
     },
     async transaction(fn) {
       if (inTransaction) return target.transaction((tx) => fn(wrap(tx, true)));

@@ -1,7 +1,14 @@
 import pg from "pg";
 import { DatabaseUnavailableError } from "../errors";
 import { compileNamedSql } from "./namedParams";
-import { parameterValue, type Row, type SqlParams, type SqlPort, type SqlValue } from "./port";
+import {
+  parameterValue,
+  type QueryOptions,
+  type Row,
+  type SqlParams,
+  type SqlPort,
+  type SqlValue,
+} from "./port";
 import { UNAVAILABLE_SQL_STATES } from "./sqlStates";
 import { parseTimestamptz } from "./timestamptz";
 
@@ -69,6 +76,10 @@ export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     statement_timeout: options.statementTimeoutMs || undefined,
+    // A prepared statement (QueryOptions.prepareAs) is planned for each call's values, as an
+    // unnamed one is: after 5 calls PostgreSQL may switch to one generic plan, blind to
+    // values such as a sync's claim limit of 0, which lets it skip the claim's every CTE.
+    options: "-c plan_cache_mode=force_custom_plan",
     types,
   });
   // Without a listener an idle connection's error (server restarted) crashes the process.
@@ -78,10 +89,11 @@ export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
     client: pg.Pool | pg.PoolClient,
     sql: string,
     params?: SqlParams,
+    queryOptions?: QueryOptions,
   ) => {
     const { text, values } = bind(sql, params);
     try {
-      const result = await client.query(text, values);
+      const result = await client.query({ name: queryOptions?.prepareAs, text, values });
       return result.rows as T[];
     } catch (error) {
       throw translate(error);
@@ -89,7 +101,7 @@ export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
   };
 
   const port: SqlPort = {
-    query: (sql, params) => run(pool, sql, params),
+    query: (sql, params, queryOptions) => run(pool, sql, params, queryOptions),
     async transaction(fn) {
       let client: pg.PoolClient;
       try {
@@ -98,7 +110,7 @@ export function createPgSqlPort(options: PgSqlPortOptions): SqlPort {
         throw translate(error);
       }
       const tx: SqlPort = {
-        query: (sql, params) => run(client, sql, params),
+        query: (sql, params, queryOptions) => run(client, sql, params, queryOptions),
         transaction: (inner) => inner(tx),
         close: async () => {},
       };

@@ -192,14 +192,18 @@ export function severableSql(inner: SqlPort): SqlPort & { down: boolean; failure
   const port = {
     down: false,
     failures: 0,
-    async query(sql: string, params?: Parameters<SqlPort["query"]>[1]) {
+    async query(
+      sql: string,
+      params?: Parameters<SqlPort["query"]>[1],
+      options?: Parameters<SqlPort["query"]>[2],
+    ) {
       if (port.down) {
         port.failures++;
         throw new DatabaseUnavailableError(
           "database unavailable: connect ECONNREFUSED (test outage)",
         );
       }
-      return inner.query(sql, params);
+      return inner.query(sql, params, options);
     },
     async transaction<T>(fn: (tx: SqlPort) => Promise<T>): Promise<T> {
       if (port.down) {

@@ -227,17 +227,22 @@ export async function syncTasks(
     maxRunningPerOwner: number | undefined;
   },
 ): Promise<SyncResult> {
-  const rows = await sql.query<{ kind: string }>(SYNC_TASKS, {
-    worker_id: params.workerId,
-    lease_seconds: params.leaseSeconds,
-    outcomes: outcomesParam(params.outcomes),
-    heartbeat_ids: json(params.heartbeatIds),
-    progress: json(params.progress),
-    claim_limit: params.claimLimit,
-    claim_bytes: params.claimBytes,
-    response_bytes: params.responseBytes,
-    max_running: params.maxRunningPerOwner ?? null,
-  });
+  const rows = await sql.query<{ kind: string }>(
+    SYNC_TASKS,
+    {
+      worker_id: params.workerId,
+      lease_seconds: params.leaseSeconds,
+      outcomes: outcomesParam(params.outcomes),
+      heartbeat_ids: json(params.heartbeatIds),
+      progress: json(params.progress),
+      claim_limit: params.claimLimit,
+      claim_bytes: params.claimBytes,
+      response_bytes: params.responseBytes,
+      max_running: params.maxRunningPerOwner ?? null,
+    },
+    // Run by every loop of every executor: parsed once per connection.
+    { prepareAs: "sync_tasks" },
+  );
   const result: SyncResult = { settled: [], leases: [], claimed: [], recovered: [] };
   for (const row of rows) {
     if (row.kind === "lease") {
