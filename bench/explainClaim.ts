@@ -38,6 +38,7 @@ try {
       lease_seconds: 60,
       outcomes: json([]),
       heartbeat_ids: json([]),
+      progress: json({}),
       claim_limit: SLOTS,
       claim_bytes: CLAIM_BYTES,
       response_bytes: RESPONSE_LIMIT,

@@ -15,9 +15,9 @@
  * one slot at a time as attempts finish, and the flooding owner's next task is older than
  * everyone else's first; ranking by position alone would give it every single-slot claim).
  *
- * How it scales: `lane` walks the distinct (priority, owner) pairs with pending rows, two
- * index probes per pair (tasks_fair_claim_idx, a "loose index scan"); `candidate` reads at
- * most claim_limit rows per pair from the same index. So a claim costs
+ * How it scales: `lane` walks the distinct (owner, priority) pairs with pending rows, two
+ * index probes per pair (tasks_fair_claim_idx, owner first, a "loose index scan");
+ * `candidate` reads at most claim_limit rows per pair from the same index. So a claim costs
  * (pairs x claim_limit) index entries whatever the backlog's depth: 5,000 tasks of one
  * owner cost the claim what 8 do. A sync that claims nothing (claim_limit 0) walks nothing.
  * (An owner whose pending rows are all due later still costs its lane's probes.)
@@ -31,7 +31,8 @@
  *
  * The running cap (`:max_running`, NULL for no limit): an owner's candidates are cut to
  * cap - its in_progress rows (the same running counts the turns use: one pass over the
- * in_progress rows through tasks_owner_running_idx, at most the executors' slots). Two concurrent
+ * in_progress rows through tasks_lease_recovery_idx, which carries the owner; at most the
+ * executors' slots). Two concurrent
  * claimers could both count from snapshots taken before either claimed, and a
  * transaction-level advisory lock taken inside the statement would not help: the snapshot
  * is taken when the statement starts, before any lock, so a claim that committed between
@@ -61,27 +62,28 @@ const MAX_RUNNING = "cast(:max_running AS integer)";
 const FAIR_ORDER = "priority DESC, turn, run_at, id";
 
 export const FAIR_CLAIM_CTES = `
--- Lanes: the distinct (priority, owner) pairs with pending rows, highest priority first. Each
--- step probes the index twice at most: the next owner at this priority, else the first owner
--- of the next lower priority (UNION ALL ... LIMIT 1 runs the second probe only when the
--- first finds nothing). Nothing is walked when the sync claims nothing.
+-- Lanes: the distinct (owner, priority) pairs with pending rows, in the index's order. Each
+-- step probes the index twice at most: this owner's next lower priority, else the next
+-- owner's highest (UNION ALL ... LIMIT 1 runs the second probe only when the first finds
+-- nothing). The order lanes come in does not matter: pick orders the candidates. Nothing
+-- is walked when the sync claims nothing.
 lane AS (
-  (SELECT priority, owner FROM tasks
+  (SELECT owner, priority FROM tasks
    WHERE status = 'pending' AND ${CLAIM_LIMIT} > 0
-   ORDER BY priority DESC, owner
+   ORDER BY owner, priority DESC
    LIMIT 1)
   UNION ALL
-  SELECT next.priority, next.owner
+  SELECT next.owner, next.priority
   FROM lane AS l
   CROSS JOIN LATERAL (
-    (SELECT priority, owner FROM tasks
-     WHERE status = 'pending' AND priority = l.priority AND owner > l.owner
-     ORDER BY priority DESC, owner
+    (SELECT owner, priority FROM tasks
+     WHERE status = 'pending' AND owner = l.owner AND priority < l.priority
+     ORDER BY owner, priority DESC
      LIMIT 1)
     UNION ALL
-    (SELECT priority, owner FROM tasks
-     WHERE status = 'pending' AND priority < l.priority
-     ORDER BY priority DESC, owner
+    (SELECT owner, priority FROM tasks
+     WHERE status = 'pending' AND owner > l.owner
+     ORDER BY owner, priority DESC
      LIMIT 1)
     LIMIT 1
   ) AS next
@@ -103,7 +105,7 @@ candidate AS (
   ) AS c
 ),
 -- Each candidate owner's running tasks as of the snapshot, from one pass over the in_progress
--- rows (tasks_owner_running_idx): there are at most the executors' slots of them, and one
+-- rows (tasks_lease_recovery_idx): there are at most the executors' slots of them, and one
 -- pass cannot turn into 1,000 per-owner probes through another index (as it did in
 -- bench/explainClaim.ts when the planner's statistics predated the running tasks).
 busy AS MATERIALIZED (

@@ -1,6 +1,6 @@
 /**
  * Creates one or more tasks of one owner in ONE statement, all or none, under the owner's
- * cap on unfinished tasks. The count is `owner_unfinished_locked` (migrations/0005): it
+ * cap on unfinished tasks. The count is `owner_unfinished_locked` (migrations/0007): it
  * locks the owner, then counts from a fresh snapshot, so concurrent creates of one owner
  * cannot both pass the cap. `:tasks` is a JSON array (the Data API has no array
  * parameters), one object per task with the settable columns of ../taskRow.ts, its request
@@ -44,10 +44,8 @@ ORDER BY r.position
 ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING ${taskColumns()}`;
 
-/** The owner's unfinished tasks now (for a refusal's message). */
-export const COUNT_UNFINISHED = `
-SELECT count(*) AS unfinished FROM tasks
-WHERE owner = cast(:owner AS text) AND status IN ('pending', 'in_progress')`;
+/** The owner's unfinished tasks now (for a refusal's message), counted as the cap counts. */
+export const COUNT_UNFINISHED = `SELECT owner_unfinished(cast(:owner AS text)) AS unfinished`;
 
 export async function insertTasks(
   sql: SqlPort,
