@@ -49,8 +49,13 @@ const FULL = {
   bossSubscriptionsPerInstance: [1, 4],
   /** Slower configurations are measured over what they finish by then. */
   bossCapMs: 6_000,
-  /** Alternating rounds of the best of each per K (./headToHead.ts): the median is judged. */
-  headToHeadRounds: 3,
+  /**
+   * Alternating rounds of the best of each per K (./headToHead.ts): the median is judged.
+   * Five, not three: one drain of ours moved between 12,000 and 20,000 tasks/s from round to
+   * round on a quiet machine, and a median of three still followed one odd round. About 10 s
+   * per K more.
+   */
+  headToHeadRounds: 5,
   llmTasks: 200,
   llmLatencyMs: 2_000,
   llmCapacity: 8,
