@@ -2,10 +2,11 @@
  * The task row, defined once: per column of `tasks`, its SQL name, its kind (which gives
  * the SQL type used for typed NULLs and the zod decoder), and what it is to callers:
  * whether the create writes it (`settable`), whether it is left out of the executor's
- * settled and recovered rows (`bulky`), and whether it is in the HTTP API's view (`api`,
- * with the OpenAPI description). Everything else is derived from TASK_ROW: the `Task` and
- * `NewTask` types, the select lists every statement returns, the row decoder, the create's
- * INSERT (./sql/insertTasks.ts), its request fingerprint (./requestHash.ts) and the API view
+ * recovered rows (`bulky`), whether its settled rows carry it (`changesAfterClaim`), and
+ * whether it is in the HTTP API's view (`api`, with the OpenAPI description). Everything
+ * else is derived from TASK_ROW: the `Task`, `NewTask` and `SettledTask` types, the select
+ * lists every statement returns, the row decoders, the create's INSERT
+ * (./sql/insertTasks.ts), its request fingerprint (./requestHash.ts) and the API view
  * (functions/api/taskView.ts).
  *
  * Adding a caller-settable column: a migration, an entry here, and what decides about its
@@ -64,7 +65,7 @@ interface ColumnOptions {
   settable?: true;
   /** SQL for a settable column's value when NewTask holds null (NewTask's field is then nullable). */
   insertDefault?: string;
-  /** Left out (a typed NULL) of the rows sync returns for settled and recovered tasks. */
+  /** Left out (a typed NULL) of the rows sync returns for recovered tasks. */
   bulky?: true;
   /**
    * Can differ, by the time a settle returns the row, from the claimed row the executor
@@ -227,9 +228,9 @@ export function taskColumns(
 }
 
 /**
- * Every column but the bulky ones (input and result), as typed NULLs: how settled and
- * recovered rows come back. The executor already holds both, and a round trip must stay
- * under the Data API's 1 MiB response cap even when it recovers 100 dead workers' tasks
+ * Every column but the bulky ones (input and result), as typed NULLs: how recovered rows
+ * come back. The executor that recovers a dead worker's task does not run it, and a round
+ * trip must stay under the Data API's 1 MiB response cap even when it recovers 100 tasks
  * whose inputs and results are at their budgets (./byteBudgets.ts).
  */
 export const slimTaskColumns = (alias?: string) => taskColumns(alias, (c) => !c.bulky);
