@@ -5,7 +5,7 @@
 -- is three now. Each of the two owner indexes held one key per owner, so an owner with
 -- thousands of tasks made every claim rewrite a long posting list. Measured on a claim of
 -- 1,000 of 10,000 pending rows with 3,000 running (one owner, EXPLAIN ANALYZE, 3 runs
--- each): the claim's UPDATE took 18 to 20 ms with them and 11 to 13 ms without.
+-- each): the claim's UPDATE took 18 to 20 ms with them and 11 to 13.5 ms without.
 --
 -- What read the two owner indexes reads the two that stay:
 -- - pending rows per owner: the fair claim index, now owner first. The claim's walk over
