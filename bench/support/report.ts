@@ -286,7 +286,6 @@ function scaleToZeroLines(z: ScaleToZeroResult): Verdict[] {
   ];
 }
 
-/** The element with the highest `score` (the first of equals). */
 /**
  * The sweep's best of each, drained again in alternating rounds; at K = 4 the target is to
  * be ahead (issue 7: the queue's ceiling at least pg-boss's best in the same run).

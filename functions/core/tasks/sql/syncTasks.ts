@@ -15,7 +15,7 @@
  * that can have changed since the claim (the executor holds the rest); lease rows just id,
  * cancel_requested and lease_expires_at (typed NULLs elsewhere, so the branches of the
  * UNION ALL line up). So the response stays under the Data API's 1 MiB cap, and a settle
- * of 1,000 outcomes sends back, and the executor decodes, 10 columns a row instead of 24.
+ * of 1,000 outcomes sends back, and the executor decodes, 10 columns a row instead of 22.
  *
  * Parameters: `:worker_id`, `:lease_seconds`; `:outcomes`, a JSON array of
  * {id, status, result, error, run_at}; `:heartbeat_ids`, a JSON array of ids (the Data API
